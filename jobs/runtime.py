@@ -1,0 +1,53 @@
+"""Flink environments for the jobs: the same settings locally (MiniCluster) and under `flink run`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from connectors.jars import pipeline_jars
+
+
+def _merge_jars(existing: Any, ours: str) -> str:
+    # `flink run --python` puts the flink-python jar in pipeline.jars (as a YAML list string).
+    if not existing:
+        return ours
+    text = str(existing).strip("[]")
+    parts = [p.strip().strip("'\"") for p in text.replace(";", ",").split(",") if p.strip()]
+    return ";".join(dict.fromkeys([*parts, *ours.split(";")]))
+
+
+def python_settings(parallelism: int, execution_mode: str = "process") -> dict[str, str]:
+    return {
+        "parallelism.default": str(parallelism),
+        "python.executable": os.environ.get("COMPLIANCE_UDF_PYTHON", sys.executable),
+        "python.client.executable": sys.executable,
+        "python.execution-mode": execution_mode,
+    }
+
+
+def apply_settings(config: Any, settings: dict[str, str]) -> None:
+    for key, value in settings.items():
+        config.set(key, str(value))
+    existing = config.get("pipeline.jars", "")
+    config.set("pipeline.jars", _merge_jars(existing, pipeline_jars()))
+
+
+def stream_table_env(batch: bool, settings: dict[str, str]):
+    """A StreamTableEnvironment in BATCH or STREAMING runtime mode, configured for the project."""
+    # Without this, a local MiniCluster runs Python UDFs inside the client process ("loopback"),
+    # which puts all parallel subtasks on one core.
+    os.environ.setdefault("_python_worker_execution_mode", "process")
+    from pyflink.datastream import RuntimeExecutionMode, StreamExecutionEnvironment
+    from pyflink.table import EnvironmentSettings, StreamTableEnvironment
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_runtime_mode(RuntimeExecutionMode.BATCH if batch else RuntimeExecutionMode.STREAMING)
+    env_settings = (
+        EnvironmentSettings.in_batch_mode() if batch else EnvironmentSettings.in_streaming_mode()
+    )
+    t_env = StreamTableEnvironment.create(env, environment_settings=env_settings)
+    apply_settings(t_env.get_config(), settings)
+    env.set_parallelism(int(settings.get("parallelism.default", 1)))
+    return env, t_env

@@ -1,0 +1,38 @@
+"""scripts/bench accuracy|protection|batch|stream: the project's benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument("what", choices=("accuracy", "protection", "batch"))
+    parser.add_argument("--rows", type=int, help="rows per generated set")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.what == "accuracy":
+        from scripts.benchmarks import accuracy
+
+        result = accuracy.run(args.rows or 100_000, args.out)
+    elif args.what == "protection":
+        from scripts.benchmarks import protection
+
+        result = protection.run(args.rows or 100_000, args.out)
+    else:
+        from scripts.benchmarks import batch
+
+        result = batch.run(args.rows or 1_000_000, args.out)
+    (args.out / f"{args.what}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Detectors that find identifiers and validate them (checksums, issuer and number ranges).
+
+`TextScanner` runs a chosen set over free text and resolves overlaps: where two detectors claim
+the same characters, the one earlier in PRIORITY wins (a card number is not also a phone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from udfs.detectors.base import Detector, Span
+from udfs.detectors.card import CARD
+from udfs.detectors.cvv import CVV, TRACK
+from udfs.detectors.email import EMAIL
+from udfs.detectors.iban import IBAN
+from udfs.detectors.icd10 import ICD10
+from udfs.detectors.mrn import MRN, mrn_detector
+from udfs.detectors.phone import PHONE
+from udfs.detectors.ssn import SSN
+
+PRIORITY = ("track", "card", "cvv", "iban", "mrn", "ssn", "email", "phone", "icd10")
+
+BUILTIN: dict[str, Detector] = {
+    d.kind: d for d in (TRACK, CARD, CVV, IBAN, MRN, SSN, EMAIL, PHONE, ICD10)
+}
+
+
+def detectors_for(kinds: Iterable[str], mrn_pattern: str | None = None) -> list[Detector]:
+    chosen = []
+    for kind in kinds:
+        if kind not in BUILTIN:
+            raise KeyError(f"unknown detector {kind!r}; known: {', '.join(sorted(BUILTIN))}")
+        chosen.append(mrn_detector(mrn_pattern) if kind == "mrn" and mrn_pattern else BUILTIN[kind])
+    return sorted(chosen, key=lambda d: PRIORITY.index(d.kind))
+
+
+class TextScanner:
+    """Finds non-overlapping identifier spans in free text with a fixed set of detectors."""
+
+    def __init__(self, detectors: Iterable[Detector]):
+        self.detectors = sorted(detectors, key=lambda d: PRIORITY.index(d.kind))
+        self.by_kind = {d.kind: d for d in self.detectors}
+
+    def scan(self, text: str | None) -> list[Span]:
+        if not text:
+            return []
+        taken: list[Span] = []
+        for detector in self.detectors:
+            for span in detector.finditer(text):
+                if all(span.end <= t.start or span.start >= t.end for t in taken):
+                    taken.append(span)
+        taken.sort(key=lambda s: s.start)
+        return taken
+
+
+__all__ = ["BUILTIN", "PRIORITY", "Detector", "Span", "TextScanner", "detectors_for"]

@@ -1,0 +1,60 @@
+"""What every detector shares: a found span, and the shape of a detector."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where an identifier sits in a text; `kind` names the detector that found it."""
+
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A pattern that proposes candidates and a validator that keeps only the true ones.
+
+    `validate` gets the candidate's regex match and says whether it is a real identifier
+    (checksum, ranges). `find` returns spans in free text; `judge` says whether a whole field
+    value is one identifier.
+    """
+
+    kind: str
+    pattern: re.Pattern[str]
+    validate: Callable[[re.Match[str]], bool] = lambda match: True
+    # Cheap test run before the regex: most free text holds no digit or no '@'.
+    may_contain: Callable[[str], bool] = lambda text: True
+
+    def finditer(self, text: str) -> Iterator[Span]:
+        if not text or not self.may_contain(text):
+            return
+        for match in self.pattern.finditer(text):
+            if self.validate(match):
+                yield Span(self.kind, match.start(), match.end())
+
+    def find(self, text: str) -> list[Span]:
+        return list(self.finditer(text))
+
+    def judge(self, value: str) -> bool:
+        value = value.strip() if value else ""
+        if not value or not self.may_contain(value):
+            return False
+        match = self.pattern.fullmatch(value)
+        return match is not None and self.validate(match)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+def digits_only(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())

@@ -1,0 +1,60 @@
+"""HIPAA: a valid identifier (SSN, medical record number, phone, e-mail) in clear text, in its own
+field or leaked into free text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from udfs.detectors import BUILTIN
+from udfs.rules.base import RecordView, Rule, Violation, register
+
+KIND_NAMES = {"ssn": "SSN", "mrn": "medical record number", "phone": "phone number",
+              "email": "e-mail address"}  # fmt: skip
+
+
+@register
+class IdentifierInClear(Rule):
+    rule_id = "hipaa.identifier_in_clear"
+    regulation = "HIPAA"
+
+    def configure(
+        self, fields: dict[str, str], severity_by_field: dict[str, str] | None = None, **rest: Any
+    ) -> None:
+        super().configure(**rest)
+        for kind in fields.values():
+            if kind not in BUILTIN:
+                raise ValueError(f"{self.rule_id}: unknown detector {kind!r}")
+        self.fields = dict(fields)
+        self.severity_by_field = dict(severity_by_field or {})
+        self.kinds = tuple(sorted(set(self.fields.values())))
+
+    def check(self, record: RecordView) -> Iterator[Violation]:
+        detectors = record.scanner.by_kind
+        for field, kind in self.fields.items():
+            value = record.values.get(field)
+            # A field meant for one identifier is judged by that detector alone.
+            if value and next(detectors[kind].finditer(value), None) is not None:
+                yield self.violation(
+                    field,
+                    f"valid {KIND_NAMES.get(kind, kind)} in clear text in field {field}",
+                    self.severity_by_field.get(field),
+                )
+
+
+@register
+class PhiInFreeText(Rule):
+    rule_id = "hipaa.phi_in_free_text"
+    regulation = "HIPAA"
+
+    def configure(self, fields: list[str], kinds: list[str], **rest: Any) -> None:
+        super().configure(**rest)
+        self.fields = list(fields)
+        self.kinds = tuple(kinds)
+
+    def check(self, record: RecordView) -> Iterator[Violation]:
+        for field in self.fields:
+            found = sorted({s.kind for s in record.spans(field) if s.kind in self.kinds})
+            if found:
+                names = ", ".join(KIND_NAMES.get(k, k) for k in found)
+                yield self.violation(field, f"PHI leaked into free text ({names}) in field {field}")
