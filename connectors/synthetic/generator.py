@@ -102,7 +102,7 @@ def _notes(rng, rates, labels, domain, first, last) -> str:
     return " ".join(parts)
 
 
-def _common(rng, rates, labels, domain, as_of, record, first, last):
+def _common(rng, rates, labels, domain, as_of, record, first, last, city):
     record["email"] = _identifier(
         rng, rates, labels if domain == "healthcare" else set(), "email", "HIPAA",
         lambda: v.email(rng, first, last), lambda: f"{first.lower()}@localhost",
@@ -117,8 +117,8 @@ def _common(rng, rates, labels, domain, as_of, record, first, last):
     record["consent_given"] = consent
     if consent != "true":
         labels.add(("GDPR", "consent_given"))  # a name is always present: personal data
-    record["latitude"] = _coordinate(rng, rates, labels, "latitude", 40.0, 8.0)
-    record["longitude"] = _coordinate(rng, rates, labels, "longitude", -95.0, 20.0)
+    record["latitude"] = _coordinate(rng, rates, labels, "latitude", city[1], 0.15)
+    record["longitude"] = _coordinate(rng, rates, labels, "longitude", city[2], 0.15)
     retention = timedelta(days=RETENTION_DAYS[domain])
     if rng.random() < rates.old:
         age = retention + timedelta(days=2, seconds=rng.randint(0, 3 * 365 * 86400))
@@ -140,15 +140,14 @@ def healthcare(rng: random.Random, rates: Rates, record_id: str, as_of: datetime
         f"{rng.randint(1935, 2008)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     )
     r["gender"] = rng.choice(["F", "M", "F", "M", "X"])
-    r["zip_code"] = (
-        f"{rng.choice([100, 112, 303, 606, 750, 902, 941, 980, 36, 59]):03d}{rng.randint(0, 20):02d}"
-    )
+    city = rng.choice(v.CITIES)
+    r["zip_code"] = f"{city[0]}{rng.randint(1, 12):02d}"
     r["medical_record_number"] = _identifier(
         rng, rates, labels, "medical_record_number", "HIPAA", lambda: v.mrn(rng),
         lambda: f"MRN-{rng.randint(0, 99999)}", lambda: v.token(rng, "mrn"),
     )  # fmt: skip
     r["diagnosis_code"] = rng.choice(v.ICD10)
-    _common(rng, rates, notes_labels, "healthcare", as_of, r, first, last)
+    _common(rng, rates, notes_labels, "healthcare", as_of, r, first, last, city)
     labels |= notes_labels
     return Generated(r, labels)
 
@@ -167,7 +166,7 @@ def financial(rng: random.Random, rates: Rates, record_id: str, as_of: datetime)
     r["transaction_amount"] = f"{rng.lognormvariate(3.5, 1.2):.2f}"
     r["currency"] = rng.choice(["USD", "EUR", "GBP"])
     r["merchant"] = rng.choice(v.MERCHANTS)
-    _common(rng, rates, labels, "financial", as_of, r, first, last)
+    _common(rng, rates, labels, "financial", as_of, r, first, last, rng.choice(v.CITIES))
     return Generated(r, labels)
 
 

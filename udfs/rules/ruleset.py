@@ -39,9 +39,14 @@ def _import_plugins(modules: list[str], source: str) -> None:
 
 
 def build_rule_set(
-    config: dict, schema: DomainSchema, as_of: datetime | None = None, source: str = "<rules>"
+    config: dict,
+    schema: DomainSchema,
+    as_of: datetime | None = None,
+    source: str = "<rules>",
+    extra_kinds: tuple[str, ...] = (),
 ) -> RuleSet:
-    """Instantiate the configured rules. `as_of` is the reference time for retention."""
+    """Instantiate the configured rules. `as_of` is the reference time for retention;
+    `extra_kinds` adds detectors the scanner runs for others (masking) beside the rules."""
     _import_plugins(list(config.get("plugins") or []), source)
     rules: list[Rule] = []
     for rule_id, params in (config.get("rules") or {}).items():
@@ -61,7 +66,7 @@ def build_rule_set(
             rules.append(rule_class(**params))
         except (TypeError, ValueError) as err:
             raise SchemaError(f"{source}: rule {rule_id}: {err}") from None
-    kinds = sorted({kind for rule in rules for kind in rule.kinds})
+    kinds = sorted({kind for rule in rules for kind in rule.kinds} | set(extra_kinds))
     scanner = TextScanner(detectors_for(kinds, config.get("mrn_pattern")))
     return RuleSet(schema.domain, rules, scanner, as_of or datetime.now(UTC))
 
@@ -71,7 +76,8 @@ def load_rule_set(
     as_of: datetime | None = None,
     conf_dir: Path = CONF_DIR,
     rules_path: Path | None = None,
+    extra_kinds: tuple[str, ...] = (),
 ) -> RuleSet:
     schema = load_schema(domain, conf_dir)
     path = rules_path or conf_dir / "rules" / f"{domain}.yaml"
-    return build_rule_set(read_yaml(path), schema, as_of, str(path))
+    return build_rule_set(read_yaml(path), schema, as_of, str(path), extra_kinds)

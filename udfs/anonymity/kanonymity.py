@@ -1,0 +1,187 @@
+"""Whole-input k-anonymity: pick the generalization level of each quasi-identifier with the least
+information loss such that every released group has at least k records (and, optionally, l
+distinct sensitive values) and at most `max_suppression` of the records are suppressed.
+
+Information loss is the normalized certainty penalty (NCP, Xu et al. 2006) with data-driven
+leaf counts: a value generalized to a node that covers c of the n distinct values seen costs
+(c - 1) / (n - 1); a suppressed record costs 1 per quasi-identifier. The loss of a release is
+the mean over records and quasi-identifiers, in [0, 1].
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from udfs.anonymity.hierarchies import Hierarchy
+
+
+@dataclass
+class QiColumn:
+    name: str
+    codes: list[np.ndarray]  # per level: int code per record
+    labels: list[list[str]]  # per level: generalized text per code
+    penalty: list[np.ndarray]  # per level: NCP per record
+
+
+@dataclass
+class QiTable:
+    columns: list[QiColumn]
+    rows: int
+    sensitive: np.ndarray | None = None  # int code per record
+
+
+def build_qi_table(
+    values: dict[str, Sequence[str | None]],
+    hierarchies: dict[str, Hierarchy],
+    sensitive: Sequence[str | None] | None = None,
+) -> QiTable:
+    """Generalize each distinct value once per level; records refer to them by code."""
+    columns = []
+    rows = 0
+    for name, column in values.items():
+        raw = np.asarray([v or "" for v in column], dtype=object)
+        rows = len(raw)
+        distinct, inverse = np.unique(raw, return_inverse=True)
+        spread = max(len(distinct) - 1, 1)
+        hierarchy = hierarchies[name]
+        codes, labels, penalty = [], [], []
+        for level in range(hierarchy.levels):
+            generalized = [hierarchy.generalize(v, level) for v in distinct]
+            gen_distinct, gen_inverse = np.unique(
+                np.asarray(generalized, dtype=object), return_inverse=True
+            )
+            covers = np.bincount(gen_inverse, minlength=len(gen_distinct))
+            codes.append(gen_inverse[inverse].astype(np.int64))
+            labels.append([str(x) for x in gen_distinct])
+            penalty.append(((covers[gen_inverse] - 1) / spread)[inverse])
+        columns.append(QiColumn(name, codes, labels, penalty))
+    sens = None
+    if sensitive is not None:
+        sens = np.unique(
+            np.asarray([v or "" for v in sensitive], dtype=object), return_inverse=True
+        )[1]
+    return QiTable(columns, rows, sens)
+
+
+def group_keys(table: QiTable, levels: Sequence[int]) -> np.ndarray:
+    """One int64 per record naming its group under the given level vector."""
+    key = np.zeros(table.rows, dtype=np.int64)
+    bound = 1
+    for column, level in zip(table.columns, levels, strict=True):
+        codes = column.codes[level]
+        width = len(column.labels[level])
+        if bound * width >= 2**62:  # re-number densely before the product could overflow
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+            bound = int(key.max()) + 1 if len(key) else 1
+        key = key * width + codes
+        bound *= width
+    return key
+
+
+def small_groups(
+    table: QiTable, levels: Sequence[int], k: int, l_diverse: int | None
+) -> np.ndarray:
+    """Mask of records whose group is smaller than k (or less than l-diverse)."""
+    key = group_keys(table, levels)
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    short = counts[inverse] < k
+    if l_diverse and table.sensitive is not None:
+        pairs = np.unique(
+            inverse.astype(np.int64) * (int(table.sensitive.max()) + 1) + table.sensitive
+        )
+        distinct = np.bincount(pairs // (int(table.sensitive.max()) + 1), minlength=len(counts))
+        short |= distinct[inverse] < l_diverse
+    return short
+
+
+def information_loss(table: QiTable, levels: Sequence[int], suppressed: np.ndarray) -> float:
+    if table.rows == 0:
+        return 0.0
+    kept = ~suppressed
+    total = sum(
+        float(c.penalty[lv][kept].sum()) for c, lv in zip(table.columns, levels, strict=True)
+    )
+    total += float(suppressed.sum()) * len(table.columns)
+    return total / (table.rows * len(table.columns))
+
+
+@dataclass
+class Decision:
+    levels: dict[str, int]
+    loss: float
+    suppressed: int
+    rows: int
+    nodes_checked: int
+
+    @property
+    def suppression_rate(self) -> float:
+        return self.suppressed / self.rows if self.rows else 0.0
+
+
+class NoFeasibleRelease(RuntimeError):
+    pass
+
+
+def search_levels(
+    table: QiTable, k: int, max_suppression: float, l_diverse: int | None = None
+) -> Decision:
+    """Exhaustive search of the level lattice, most general first. A node below an infeasible
+    one is infeasible too (generalizing only merges groups), so it is skipped unchecked."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    counts = [len(c.codes) for c in table.columns]
+    budget = int(max_suppression * table.rows)
+    infeasible: set[tuple[int, ...]] = set()
+    best: Decision | None = None
+    checked = 0
+    nodes = sorted(itertools.product(*(range(n) for n in counts)), key=lambda n: -sum(n))
+    for node in nodes:
+        parents = [
+            (*node[:i], node[i] + 1, *node[i + 1 :])
+            for i in range(len(node))
+            if node[i] + 1 < counts[i]
+        ]
+        if any(p in infeasible for p in parents):
+            infeasible.add(node)
+            continue
+        checked += 1
+        short = small_groups(table, node, k, l_diverse)
+        suppressed = int(short.sum())
+        if suppressed > budget:
+            infeasible.add(node)
+            continue
+        loss = information_loss(table, node, short)
+        candidate = Decision(
+            {c.name: lv for c, lv in zip(table.columns, node, strict=True)},
+            loss,
+            suppressed,
+            table.rows,
+            0,
+        )
+        if best is None or (loss, suppressed, sum(node)) < (
+            best.loss,
+            best.suppressed,
+            sum(best.levels.values()),
+        ):
+            best = candidate
+    if best is None:
+        raise NoFeasibleRelease(
+            f"no generalization reaches k={k} within {max_suppression:.1%} suppression"
+        )
+    best.nodes_checked = checked
+    return best
+
+
+def apply_levels(table: QiTable, decision: Decision, k: int, l_diverse: int | None = None):
+    """Generalized QI text per record (dict of lists) and the suppression mask."""
+    levels = [decision.levels[c.name] for c in table.columns]
+    short = small_groups(table, levels, k, l_diverse)
+    generalized = {
+        c.name: np.asarray(c.labels[lv], dtype=object)[c.codes[lv]]
+        for c, lv in zip(table.columns, levels, strict=True)
+    }
+    return generalized, short
