@@ -7,6 +7,8 @@ import sys
 from typing import Any
 
 from connectors.jars import pipeline_jars
+from connectors.settings import RUN_DIR
+from udfs.schema import CONF_DIR
 
 
 def _merge_jars(existing: Any, ours: str) -> str:
@@ -34,11 +36,21 @@ def apply_settings(config: Any, settings: dict[str, str]) -> None:
     config.set("pipeline.jars", _merge_jars(existing, pipeline_jars()))
 
 
+def quiet_local_logging() -> None:
+    """A local MiniCluster logs to run/log instead of the console (unless the caller chose)."""
+    if "LOG4J_PROPERTIES" not in os.environ:
+        os.environ["LOG4J_PROPERTIES"] = str(CONF_DIR / "flink" / "log4j-local.properties")
+        log_dir = RUN_DIR / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("FLINK_LOG_DIR", str(log_dir))
+
+
 def stream_table_env(batch: bool, settings: dict[str, str]):
     """A StreamTableEnvironment in BATCH or STREAMING runtime mode, configured for the project."""
     # Without this, a local MiniCluster runs Python UDFs inside the client process ("loopback"),
     # which puts all parallel subtasks on one core.
     os.environ.setdefault("_python_worker_execution_mode", "process")
+    quiet_local_logging()
     from pyflink.datastream import RuntimeExecutionMode, StreamExecutionEnvironment
     from pyflink.table import EnvironmentSettings, StreamTableEnvironment
 

@@ -47,21 +47,7 @@ class TokenKey:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TokenKey:
-        env = os.environ if env is None else env
-        if env.get("COMPLIANCE_TOKEN_KEY"):
-            return cls(env["COMPLIANCE_TOKEN_KEY"].encode())
-        path = env.get("COMPLIANCE_TOKEN_KEY_FILE")
-        if path:
-            try:
-                return cls(Path(path).read_bytes().strip())
-            except OSError as err:
-                raise TokenKeyMissing(
-                    f"cannot read COMPLIANCE_TOKEN_KEY_FILE: {err.strerror}"
-                ) from None
-        raise TokenKeyMissing(
-            "no token key: set COMPLIANCE_TOKEN_KEY (at least 16 characters) or "
-            "COMPLIANCE_TOKEN_KEY_FILE; e.g. `export COMPLIANCE_TOKEN_KEY=$(openssl rand -hex 32)`"
-        )
+        return cls(key_secret_from_env(env))
 
     @classmethod
     def throwaway_key(cls) -> TokenKey:
@@ -76,6 +62,25 @@ class TokenKey:
 
     def __getstate__(self):
         raise TypeError("a TokenKey is not serialized; build it where it is used")
+
+
+def key_secret_from_env(env: Mapping[str, str] | None = None) -> bytes:
+    """The key bytes from COMPLIANCE_TOKEN_KEY or COMPLIANCE_TOKEN_KEY_FILE; refuses without."""
+    env = os.environ if env is None else env
+    if env.get("COMPLIANCE_TOKEN_KEY"):
+        return env["COMPLIANCE_TOKEN_KEY"].encode()
+    path = env.get("COMPLIANCE_TOKEN_KEY_FILE")
+    if path:
+        try:
+            return Path(path).read_bytes().strip()
+        except OSError as err:
+            raise TokenKeyMissing(
+                f"cannot read COMPLIANCE_TOKEN_KEY_FILE: {err.strerror}"
+            ) from None
+    raise TokenKeyMissing(
+        "no token key: set COMPLIANCE_TOKEN_KEY (at least 16 characters) or "
+        "COMPLIANCE_TOKEN_KEY_FILE; e.g. `export COMPLIANCE_TOKEN_KEY=$(openssl rand -hex 32)`"
+    )
 
 
 def normalize(field: str, value: str) -> str:

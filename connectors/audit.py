@@ -1,0 +1,102 @@
+"""The PostgreSQL audit trail: schema, job runs, quarantine counts, and the Flink `jdbc` sink
+options for violations. Tokens only — callers never pass raw values."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.settings import DatabaseSettings
+
+SCHEMA_SQL = Path(__file__).resolve().parent / "sql" / "audit_v1.sql"
+SCHEMA_VERSION = 1
+
+
+class AuditUnavailable(RuntimeError):
+    pass
+
+
+def connect(settings: DatabaseSettings | None = None):
+    import psycopg2
+
+    settings = settings or DatabaseSettings.from_env()
+    try:
+        return psycopg2.connect(**settings.connect_kwargs())
+    except psycopg2.OperationalError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "no answer"
+        raise AuditUnavailable(
+            f"audit database {settings.host}:{settings.port}/{settings.name} is unavailable: {first}. "
+            "Start it (scripts/services up postgres) or run without --audit."
+        ) from None
+
+
+def ensure_schema(conn) -> int:
+    with conn, conn.cursor() as cur:
+        cur.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        cur.execute("SELECT max(version) FROM schema_version")
+        return int(cur.fetchone()[0])
+
+
+def start_run(conn, job_id: str, job_name: str, domain: str, mode: str, started: datetime) -> None:
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO job_runs (job_id, job_name, domain, mode, started_at, status)
+               VALUES (%s, %s, %s, %s, %s, 'RUNNING')
+               ON CONFLICT (job_id) DO UPDATE SET started_at = EXCLUDED.started_at, status = 'RUNNING'""",
+            (job_id, job_name, domain, mode, started),
+        )
+        cur.execute(
+            "INSERT INTO audit_log (job_id, event, detail) VALUES (%s, 'job_started', %s)",
+            (job_id, json.dumps({"job_name": job_name, "domain": domain, "mode": mode})),
+        )
+
+
+def finish_run(conn, job_id: str, status: str, summary: dict[str, Any], finished: datetime) -> None:
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """UPDATE job_runs SET finished_at = %s, status = %s, records_in = %s, published = %s,
+                   suppressed = %s, quarantined = %s, violations = %s, information_loss = %s,
+                   summary = %s
+               WHERE job_id = %s""",
+            (
+                finished, status, summary.get("records_in"), summary.get("published"),
+                summary.get("suppressed"), summary.get("quarantined"),
+                summary.get("violations", {}).get("total"), summary.get("information_loss"),
+                json.dumps(summary), job_id,
+            ),
+        )  # fmt: skip
+        for reason, count in (summary.get("quarantine_reasons") or {}).items():
+            cur.execute(
+                """INSERT INTO quarantine (job_id, reason, records) VALUES (%s, %s, %s)
+                   ON CONFLICT (job_id, reason) DO UPDATE SET records = EXCLUDED.records""",
+                (job_id, reason, count),
+            )
+        cur.execute(
+            "INSERT INTO audit_log (job_id, event, detail) VALUES (%s, %s, %s)",
+            (
+                job_id,
+                f"job_{status.lower()}",
+                json.dumps({"records_in": summary.get("records_in")}),
+            ),
+        )
+
+
+def jdbc_violations_ddl(
+    table: str = "audit_violations", settings: DatabaseSettings | None = None
+) -> str:
+    """Flink SQL DDL of the violations sink (upsert on the primary key)."""
+    settings = settings or DatabaseSettings.from_env()
+    if settings.password is None:
+        settings.connect_kwargs()  # raises the clear error
+    return f"""CREATE TEMPORARY TABLE {table} (
+        domain STRING, record_id STRING, rule_id STRING, field STRING, regulation STRING,
+        severity STRING, description STRING, detected_at TIMESTAMP(3), job_id STRING,
+        PRIMARY KEY (domain, record_id, rule_id, field) NOT ENFORCED
+    ) WITH (
+        'connector' = 'jdbc', 'url' = '{settings.jdbc_url}', 'table-name' = 'violations',
+        'username' = '{settings.user}', 'password' = '{settings.password}',
+        'sink.buffer-flush.max-rows' = '5000', 'sink.buffer-flush.interval' = '1s',
+        'sink.max-retries' = '3'
+    )"""

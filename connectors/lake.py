@@ -1,0 +1,74 @@
+"""The Parquet outputs: table DDL for Flink's filesystem sink, and the driver-side release of the
+k-anonymous lake (date-partitioned `date=YYYY-MM-DD`)."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+VIOLATION_COLUMNS = (
+    "domain",
+    "record_id",
+    "rule_id",
+    "field",
+    "regulation",
+    "severity",
+    "description",
+)
+
+
+def parquet_sink_ddl(
+    table: str, path: Path, columns: list[tuple[str, str]], temporary: bool = True
+) -> str:
+    cols = ",\n        ".join(f"`{name}` {kind}" for name, kind in columns)
+    return f"""CREATE {"TEMPORARY " if temporary else ""}TABLE {table} (
+        {cols}
+    ) WITH ('connector' = 'filesystem', 'path' = '{path.resolve().as_uri()}', 'format' = 'parquet')"""
+
+
+def read_parquet_dir(path: Path, columns: list[str] | None = None) -> pa.Table:
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+    if not files:
+        return pa.table({})
+    return ds.dataset([str(f) for f in files], format="parquet").to_table(columns=columns)
+
+
+def count_by(path: Path, column: str) -> Counter[str]:
+    table = read_parquet_dir(path, [column])
+    if table.num_rows == 0:
+        return Counter()
+    counts = pc.value_counts(table.column(column)).to_pylist()
+    return Counter({item["values"]: item["counts"] for item in counts})
+
+
+def write_lake(table: pa.Table, lake_dir: Path, date_column: str = "event_date") -> int:
+    """Write the released records partitioned by date; returns the number of files."""
+    if lake_dir.exists():
+        shutil.rmtree(lake_dir)
+    lake_dir.mkdir(parents=True)
+    if table.num_rows == 0:
+        return 0
+    table = table.rename_columns(["date" if n == date_column else n for n in table.column_names])
+    ds.write_dataset(
+        table,
+        lake_dir,
+        format="parquet",
+        partitioning=ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive"),
+        existing_data_behavior="overwrite_or_ignore",
+        basename_template="part-{i}.parquet",
+        max_partitions=100_000,
+    )
+    return sum(1 for _ in lake_dir.rglob("*.parquet"))
+
+
+def read_lake(lake_dir: Path) -> pa.Table:
+    return ds.dataset(lake_dir, format="parquet", partitioning="hive").to_table()
+
+
+__all__ = ["count_by", "parquet_sink_ddl", "pq", "read_lake", "read_parquet_dir", "write_lake"]

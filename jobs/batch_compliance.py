@@ -1,0 +1,390 @@
+"""The batch compliance job: bounded CSV → validate → detect → protect → k-anonymity → Parquet
+lake, violations, quarantine, and (with --audit) the PostgreSQL audit trail.
+
+    python -m jobs.batch_compliance --input FILE_OR_DIR --domain healthcare --output DIR
+
+Phase 1 is a Flink job in BATCH runtime mode (one fused Python table function per line). Phase 2
+searches the generalization levels over the whole input and releases the lake; it runs in the
+driver, which needs the output directory (local disk or shared storage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors import audit, files, lake
+from connectors.files import InputError
+from jobs.config import PipelineConfig
+from udfs.anonymity.hierarchies import hierarchies_from_config
+from udfs.anonymity.kanonymity import NoFeasibleRelease, apply_levels, build_qi_table, search_levels
+from udfs.pipeline import Layout, LayoutError, normalize_path, output_names
+from udfs.protect.tokenize import TokenKeyMissing, key_secret_from_env
+from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_yaml
+from udfs.validation import parse_timestamp
+
+JOB_NAME = "flink-compliance batch"
+OUTPUT_DIRS = ("lake", "violations", "quarantine", "_staging")
+
+
+class JobFailed(RuntimeError):
+    """The job stopped; the message says why (shown to the user without a traceback)."""
+
+
+@dataclass
+class BatchJob:
+    input: Path
+    domain: str
+    output: Path
+    as_of: datetime
+    key_secret: bytes = field(repr=False)
+    throwaway_key: bool = False
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    rules_path: Path | None = None
+    audit: bool = False
+    parallelism: int | None = None
+    job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    quiet: bool = False
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[batch {self.domain}] {message}", file=sys.stderr, flush=True)
+
+
+def inspect_input(job: BatchJob, schema: DomainSchema) -> dict[str, str]:
+    """Headers per file (the driver reads each file's first line); clear errors up front."""
+    layouts = {}
+    for path in files.list_input_files(job.input):
+        header = files.read_header(path)
+        try:
+            Layout.from_header(header, schema)
+        except LayoutError as err:
+            raise InputError(f"{path}: {err}") from None
+        layouts[normalize_path(str(path.resolve()))] = header
+    return layouts
+
+
+def prepare_output(output: Path) -> None:
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / ".write-probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise JobFailed(f"output directory {output} is not writable: {err.strerror}") from None
+    for name in (*OUTPUT_DIRS, "summary.json"):
+        target = output / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str]):
+    """The scan graph: raw lines → ProcessLine → staging, violations, quarantine (+ audit)."""
+    from pyflink.table.expressions import col
+
+    from udfs.flink.functions import ProcessLine, as_udtf
+
+    process = as_udtf(
+        ProcessLine(
+            schema, rules_config, job.as_of, job.key_secret, job.throwaway_key, layouts=layouts
+        ),
+        schema,
+    )
+    t_env.create_temporary_function("process_line", process)
+    t_env.execute_sql(files.raw_lines_ddl("raw_lines", job.input))
+    # One CSV file is one split: spread the lines over all Python workers before the UDF.
+    rebalanced = t_env.from_data_stream(
+        t_env.to_data_stream(t_env.from_path("raw_lines")).rebalance()
+    )
+    t_env.create_temporary_view("lines", rebalanced.select(col("line"), col("path")))
+    names = output_names(schema)
+    cols = ", ".join(f"`{n}`" for n in names)
+    t_env.execute_sql(
+        f"CREATE TEMPORARY VIEW processed AS SELECT {cols} FROM lines, "
+        f"LATERAL TABLE(process_line(`path`, `line`)) AS T({cols})"
+    )
+    out = job.output
+    record_cols = [("record_id", "STRING"), ("event_date", "STRING")]
+    record_cols += [(n, "STRING") for n in schema.names if n != "record_id"] + [("extra", "STRING")]
+    t_env.execute_sql(lake.parquet_sink_ddl("staging", out / "_staging", record_cols))
+    t_env.execute_sql(
+        lake.parquet_sink_ddl(
+            "violations_out",
+            out / "violations",
+            [(n, "STRING") for n in lake.VIOLATION_COLUMNS]
+            + [("detected_at", "TIMESTAMP(3)"), ("job_id", "STRING"), ("event_date", "STRING")],
+        )
+    )
+    t_env.execute_sql(
+        lake.parquet_sink_ddl(
+            "quarantine_out",
+            out / "quarantine",
+            [
+                ("record_id", "STRING"),
+                ("reason", "STRING"),
+                ("raw", "STRING"),
+                ("domain", "STRING"),
+                ("job_id", "STRING"),
+            ],
+        )
+    )
+    detected_at = job.as_of.strftime("%Y-%m-%d %H:%M:%S")
+    violation_select = (
+        f"SELECT '{job.domain}', record_id, rule_id, `field`, regulation, severity, description, "
+        f"TIMESTAMP '{detected_at}', '{job.job_id}'"
+    )
+    statements = t_env.create_statement_set()
+    staged = ", ".join(f"`{n}`" for n, _ in record_cols)
+    statements.add_insert_sql(
+        f"INSERT INTO staging SELECT {staged} FROM processed WHERE kind = 'record'"
+    )
+    statements.add_insert_sql(
+        f"INSERT INTO violations_out {violation_select}, event_date FROM processed WHERE kind = 'violation'"
+    )
+    statements.add_insert_sql(
+        f"INSERT INTO quarantine_out SELECT record_id, reason, `raw`, '{job.domain}', '{job.job_id}' "
+        "FROM processed WHERE kind = 'quarantine'"
+    )
+    if job.audit:
+        t_env.execute_sql(audit.jdbc_violations_ddl("audit_violations"))
+        statements.add_insert_sql(
+            f"INSERT INTO audit_violations {violation_select} FROM processed WHERE kind = 'violation'"
+        )
+    return statements
+
+
+def release(job: BatchJob, schema: DomainSchema) -> dict:
+    """k-anonymity over the whole input: search levels, generalize, suppress, write the lake."""
+    import pyarrow as pa
+
+    staged = lake.read_parquet_dir(job.output / "_staging")
+    anonymity = schema.anonymity
+    k = int(anonymity.get("k", 5))
+    max_suppression = float(anonymity.get("max_suppression", 0.02))
+    l_diverse = anonymity.get("l_diversity")
+    qis = list(anonymity.get("quasi_identifiers") or [])
+    result = {"k": k, "max_suppression": max_suppression, "levels": {}, "information_loss": 0.0}
+    if staged.num_rows == 0:
+        lake.write_lake(staged, job.output / "lake")
+        return {**result, "staged": 0, "suppressed": 0, "published": 0, "lake_files": 0}
+    hierarchies = hierarchies_from_config(anonymity)
+    sensitive = anonymity.get("sensitive")
+    table = build_qi_table(
+        {q: staged.column(q).to_pylist() for q in qis},
+        hierarchies,
+        staged.column(sensitive).to_pylist() if l_diverse and sensitive else None,
+    )
+    try:
+        decision = search_levels(table, k, max_suppression, l_diverse)
+    except NoFeasibleRelease as err:
+        raise JobFailed(
+            f"k-anonymity: {err}; raise max_suppression or add hierarchy levels"
+        ) from None
+    generalized, suppressed = apply_levels(table, decision, k, l_diverse)
+    for q in qis:
+        staged = staged.set_column(
+            staged.schema.get_field_index(q), q, pa.array(generalized[q], pa.string())
+        )
+    released = staged.filter(pa.array(~suppressed))
+    files_written = lake.write_lake(released, job.output / "lake")
+    return {
+        **result,
+        "levels": decision.levels,
+        "information_loss": round(decision.loss, 6),
+        "staged": staged.num_rows,
+        "suppressed": int(suppressed.sum()),
+        "published": released.num_rows,
+        "lake_files": files_written,
+        "lattice_nodes_checked": decision.nodes_checked,
+    }
+
+
+def run(job: BatchJob) -> dict:
+    started_wall = time.time()
+    started = time.perf_counter()
+    try:
+        schema = load_schema(job.domain)
+        rules_path = job.rules_path or CONF_DIR / "rules" / f"{job.domain}.yaml"
+        rules_config = read_yaml(rules_path)
+        layouts = inspect_input(job, schema)
+    except (SchemaError, InputError) as err:
+        raise JobFailed(str(err)) from None
+    prepare_output(job.output)
+    conn = None
+    if job.audit:
+        try:
+            conn = audit.connect()
+            audit.ensure_schema(conn)
+            audit.start_run(
+                conn,
+                job.job_id,
+                JOB_NAME,
+                job.domain,
+                "BATCH",
+                datetime.fromtimestamp(started_wall, UTC),
+            )
+        except audit.AuditUnavailable as err:
+            raise JobFailed(str(err)) from None
+    try:
+        summary = _run(job, schema, rules_config, layouts, started)
+    except BaseException as err:
+        if conn is not None:
+            audit.finish_run(
+                conn, job.job_id, "FAILED", {"error": str(err)[:500]}, datetime.now(UTC)
+            )
+        raise
+    if conn is not None:
+        audit.finish_run(conn, job.job_id, "SUCCEEDED", summary, datetime.now(UTC))
+        conn.close()
+    return summary
+
+
+def _run(
+    job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str], started: float
+) -> dict:
+    from jobs.runtime import stream_table_env
+
+    expected = sum(files.count_records(Path(p)) for p in layouts)
+    job.say(f"{len(layouts)} file(s), {expected:,} records; job id {job.job_id}")
+    _, t_env = stream_table_env(batch=True, settings=job.pipeline.flink_settings(job.parallelism))
+    t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
+    statements = build(t_env, job, schema, rules_config, layouts)
+    startup = time.perf_counter() - started
+    job.say("phase 1/2: scan (validate, detect, protect) in Flink ...")
+    scan_started = time.perf_counter()
+    result = statements.execute()
+    result.wait()
+    scan_seconds = time.perf_counter() - scan_started
+    job.say(f"phase 1/2 done in {scan_seconds:.1f}s; phase 2/2: k-anonymity search and release ...")
+    release_started = time.perf_counter()
+    released = release(job, schema)
+    release_seconds = time.perf_counter() - release_started
+    shutil.rmtree(job.output / "_staging", ignore_errors=True)
+
+    quarantine_reasons = lake.count_by(job.output / "quarantine", "reason")
+    by_regulation = lake.count_by(job.output / "violations", "regulation")
+    quarantined = sum(quarantine_reasons.values())
+    records_in = released["published"] + released["suppressed"] + quarantined
+    wall = time.perf_counter() - started
+    summary = {
+        "job_id": job.job_id,
+        "domain": job.domain,
+        "input": str(job.input),
+        "output": str(job.output),
+        "as_of": job.as_of.isoformat(),
+        "records_expected": expected,
+        "records_in": records_in,
+        "published": released["published"],
+        "suppressed": released["suppressed"],
+        "quarantined": quarantined,
+        "quarantine_reasons": dict(sorted(quarantine_reasons.items())),
+        "violations": {"total": sum(by_regulation.values()), **dict(sorted(by_regulation.items()))},
+        "k": released["k"],
+        "levels": released["levels"],
+        "information_loss": released["information_loss"],
+        "suppression_rate": round(released["suppressed"] / max(released["staged"], 1), 6),
+        "lake_files": released["lake_files"],
+        "wall_seconds": round(wall, 3),
+        "startup_seconds": round(startup, 3),
+        "scan_seconds": round(scan_seconds, 3),
+        "release_seconds": round(release_seconds, 3),
+        "records_per_s": round(records_in / wall, 1) if wall else None,
+        "records_per_s_excluding_startup": round(records_in / (wall - startup), 1)
+        if wall > startup
+        else None,
+        "reconciled": records_in == expected,
+        "throwaway_key": job.throwaway_key,
+    }
+    (job.output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if not summary["reconciled"]:
+        raise JobFailed(
+            f"counts do not reconcile: {expected:,} records in the input, but published "
+            f"{released['published']:,} + suppressed {released['suppressed']:,} + quarantined "
+            f"{quarantined:,} = {records_in:,} (see {job.output / 'summary.json'})"
+        )
+    return summary
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m jobs.batch_compliance", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--input", type=Path, required=True, help="a CSV file or a directory of CSV files"
+    )
+    parser.add_argument("--domain", choices=("healthcare", "financial"), required=True)
+    parser.add_argument("--output", type=Path, required=True, help="output directory (replaced)")
+    parser.add_argument(
+        "--config", type=Path, help="pipeline settings YAML (default conf/pipeline/local.yaml)"
+    )
+    parser.add_argument(
+        "--rules", type=Path, help="rule set YAML (default conf/rules/<domain>.yaml)"
+    )
+    parser.add_argument("--as-of", help="reference date/time for retention (ISO-8601; default now)")
+    parser.add_argument(
+        "--audit", action="store_true", help="write violations and the run to PostgreSQL"
+    )
+    parser.add_argument("--parallelism", type=int)
+    parser.add_argument(
+        "--throwaway-key",
+        action="store_true",
+        help="tokenize with a random key (demo only: tokens will not join)",
+    )
+    args, _unknown = parser.parse_known_args(argv)  # Flink's own flags pass through
+    return args
+
+
+def job_from_args(args: argparse.Namespace) -> BatchJob:
+    as_of = parse_timestamp(args.as_of) if args.as_of else datetime.now(UTC)
+    if args.throwaway_key:
+        import secrets
+
+        secret, throwaway = secrets.token_bytes(32), True
+    else:
+        secret, throwaway = key_secret_from_env(), False
+    return BatchJob(
+        input=args.input.resolve(),
+        domain=args.domain,
+        output=args.output.resolve(),
+        as_of=as_of,
+        key_secret=secret,
+        throwaway_key=throwaway,
+        pipeline=PipelineConfig.load(args.config),
+        rules_path=args.rules,
+        audit=args.audit,
+        parallelism=args.parallelism,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        job = job_from_args(args)
+        if job.throwaway_key:
+            job.say("using a THROWAWAY token key (demo): tokens differ on every run")
+        summary = run(job)
+    except (JobFailed, TokenKeyMissing, SchemaError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        json.dumps(
+            {
+                k: summary[k]
+                for k in ("records_in", "published", "suppressed", "quarantined", "violations")
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

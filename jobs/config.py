@@ -1,0 +1,46 @@
+"""Pipeline settings (conf/pipeline/*.yaml) turned into Flink options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobs.runtime import python_settings
+from udfs.schema import CONF_DIR, read_yaml
+
+DEFAULT_PIPELINE = CONF_DIR / "pipeline" / "local.yaml"
+
+
+@dataclass
+class PipelineConfig:
+    parallelism: int = 2
+    python: dict[str, Any] = field(default_factory=dict)
+    flink: dict[str, Any] = field(default_factory=dict)
+    kafka: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> PipelineConfig:
+        data = read_yaml(path or DEFAULT_PIPELINE)
+        return cls(
+            parallelism=int(data.get("parallelism", 2)),
+            python=dict(data.get("python") or {}),
+            flink=dict(data.get("flink") or {}),
+            kafka=dict(data.get("kafka") or {}),
+            alerts=dict(data.get("alerts") or {}),
+        )
+
+    def flink_settings(self, parallelism: int | None = None) -> dict[str, str]:
+        settings = python_settings(
+            parallelism or self.parallelism, self.python.get("execution_mode", "process")
+        )
+        py = self.python
+        if "bundle_size" in py:
+            settings["python.fn-execution.bundle.size"] = str(py["bundle_size"])
+        if "bundle_time_ms" in py:
+            settings["python.fn-execution.bundle.time"] = str(py["bundle_time_ms"])
+        if "arrow_batch_size" in py:
+            settings["python.fn-execution.arrow.batch.size"] = str(py["arrow_batch_size"])
+        settings.update({k: str(v) for k, v in self.flink.items()})
+        return settings

@@ -1,0 +1,1 @@
+"""Thin PyFlink wrappers around the plain-Python logic of udfs/."""

@@ -1,0 +1,216 @@
+"""The per-record work of every job, in plain Python: parse → validate → detect → protect.
+
+One call per input line (CSV) or message (JSON) returns the rows the job writes, each of the
+shape OUTPUT_COLUMNS + the domain's fields + `extra`:
+  kind 'record'     — the protected record (QIs not yet generalized), with its event date;
+  kind 'violation'  — one per violation, tokens only;
+  kind 'quarantine' — the raw input and the reason it could not enter the pipeline.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from udfs.protect import ProtectionPolicy, Protector, TokenKey
+from udfs.rules import build_rule_set
+from udfs.schema import DomainSchema
+from udfs.validation import RecordInvalid, parse_timestamp, validate_record
+
+OUTPUT_COLUMNS = (
+    "kind", "record_id", "event_date", "reason", "raw",
+    "rule_id", "regulation", "field", "severity", "description",
+)  # fmt: skip
+RECORD, VIOLATION, QUARANTINE = "record", "violation", "quarantine"
+MAX_LINE_CHARS = 1_000_000
+
+
+def payload_names(schema: DomainSchema) -> tuple[str, ...]:
+    """The record's own fields carried by 'record' rows (record_id is already a column)."""
+    return tuple(n for n in schema.names if n != "record_id")
+
+
+def output_names(schema: DomainSchema) -> tuple[str, ...]:
+    return (*OUTPUT_COLUMNS, *payload_names(schema), "extra")
+
+
+class LayoutError(ValueError):
+    """A file's header misses required columns; the message names them."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each schema field sits in one CSV file (its header decides; order is free)."""
+
+    header: str
+    positions: tuple[int | None, ...]  # per schema field
+    extras: tuple[tuple[str, int], ...]  # columns outside the schema, passed through
+    width: int
+
+    @classmethod
+    def from_header(cls, header: str, schema: DomainSchema) -> Layout:
+        names = [n.strip() for n in next(csv.reader([header.lstrip("\ufeff")]))]
+        missing = [f for f in schema.required if f not in names]
+        if missing:
+            raise LayoutError(f"missing required column(s): {', '.join(missing)}")
+        index = {n: i for i, n in enumerate(names)}
+        extras = tuple((n, i) for i, n in enumerate(names) if n not in schema.names)
+        positions = tuple(index.get(f) for f in schema.names)
+        return cls(header.rstrip("\r\n"), positions, extras, len(names))
+
+
+def split_csv_line(line: str) -> list[str]:
+    if '"' not in line:
+        return line.split(",")
+    return next(csv.reader([line]), [])
+
+
+class RecordProcessor:
+    """Validate, detect and protect one record; built once per worker (`open`)."""
+
+    def __init__(
+        self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime, key_secret: bytes,
+        throwaway_key: bool = False,
+    ):  # fmt: skip
+        self.schema = schema
+        self.names = schema.names
+        policy = ProtectionPolicy.from_config(schema.protection)
+        self.rules = build_rule_set(rules_config, schema, as_of, extra_kinds=policy.mask_kinds)
+        self.protector = Protector(policy, TokenKey(key_secret, throwaway_key))
+        self.payload = payload_names(schema)
+        self.blank = (None,) * len(self.payload)
+
+    def quarantine(self, reason: str, raw: str, record_id: str | None = None) -> tuple:
+        return (
+            QUARANTINE,
+            record_id,
+            None,
+            reason,
+            raw,
+            None,
+            None,
+            None,
+            None,
+            None,
+            *self.blank,
+            None,
+        )
+
+    def process_record(
+        self, values: dict[str, str | None], raw: str, extra: str | None
+    ) -> list[tuple]:
+        record_id = values.get("record_id") or None
+        try:
+            validate_record(values, self.schema)
+        except RecordInvalid as err:
+            return [self.quarantine(str(err), raw, record_id)]
+        view = self.rules.view(values)
+        violations = self.rules.evaluate(view)
+        protected = self.protector.protect(view)
+        event_date = parse_timestamp(values["created_at"]).date().isoformat()
+        out = [
+            (RECORD, record_id, event_date, None, None, None, None, None, None, None,
+             *(protected.get(n) or None for n in self.payload), extra)
+        ]  # fmt: skip
+        for v in violations:
+            out.append(
+                (VIOLATION, record_id, event_date, None, None, v.rule_id, v.regulation, v.field,
+                 v.severity, v.description, *self.blank, None)
+            )  # fmt: skip
+        return out
+
+    def process_message(self, message: str | bytes | None) -> list[tuple]:
+        """One JSON object (a Kafka message value)."""
+        if message is None:
+            return [self.quarantine("empty message", "")]
+        if isinstance(message, bytes):
+            try:
+                message = message.decode("utf-8")
+            except UnicodeDecodeError:
+                return [self.quarantine("not UTF-8", message.decode("utf-8", "backslashreplace"))]
+        try:
+            data = json.loads(message)
+        except ValueError:
+            return [self.quarantine("not valid JSON", message)]
+        if not isinstance(data, dict):
+            return [self.quarantine("JSON value is not an object", message)]
+        values = {n: _text(data.get(n)) for n in self.names}
+        extras = {k: v for k, v in data.items() if k not in self.schema.names}
+        return self.process_record(values, message, json.dumps(extras) if extras else None)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class LineProcessor(RecordProcessor):
+    """CSV lines from one or more files, each file with its own header."""
+
+    def __init__(self, *args: Any, layouts: dict[str, str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.layouts = {path: Layout.from_header(h, self.schema) for path, h in layouts.items()}
+        self.only = next(iter(self.layouts.values())) if len(self.layouts) == 1 else None
+
+    def layout_for(self, path: str | None) -> Layout | None:
+        if self.only is not None:
+            return self.only
+        return self.layouts.get(normalize_path(path or ""))
+
+    def process_line(self, path: str | None, data: bytes | str) -> list[tuple]:
+        if isinstance(data, bytes):
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError:
+                return [self.quarantine("not UTF-8", data.decode("utf-8", "backslashreplace"))]
+        else:
+            line = data
+        line = line.rstrip("\r\n")
+        layout = self.layout_for(path)
+        if layout is None:
+            return [self.quarantine("no header known for this file", line)]
+        if line == layout.header or not line.strip():
+            return []  # the header itself, or a blank line: not a record
+        if len(line) > MAX_LINE_CHARS:
+            return [self.quarantine(f"line longer than {MAX_LINE_CHARS} characters", line[:1000])]
+        try:
+            cells = split_csv_line(line)
+        except csv.Error:
+            return [self.quarantine("malformed CSV quoting", line)]
+        if len(cells) != layout.width:
+            record_id = (
+                cells[layout.positions[0]]
+                if layout.positions[0] is not None and len(cells) > layout.positions[0]
+                else None
+            )
+            return [
+                self.quarantine(
+                    f"expected {layout.width} columns, got {len(cells)}", line, record_id
+                )
+            ]
+        values = {
+            n: (cells[p] if p is not None else None)
+            for n, p in zip(self.names, layout.positions, strict=True)
+        }
+        extra = json.dumps({n: cells[i] for n, i in layout.extras}) if layout.extras else None
+        return self.process_record(values, line, extra)
+
+
+def normalize_path(path: str) -> str:
+    """`file:/x/y.csv`, `file:///x/y.csv` and `/x/y.csv` name the same file."""
+    if path.startswith("file:"):
+        path = path[5:]
+        while path.startswith("//"):
+            path = path[1:]
+    return path
+
+
+def header_is_blank(lines: Sequence[str]) -> bool:
+    return not lines or not lines[0].strip()
