@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.settings import DatabaseSettings
+from connectors.settings import DatabaseSettings, SettingsError
 
 SCHEMA_SQL = Path(__file__).resolve().parent / "sql" / "audit_v1.sql"
 SCHEMA_VERSION = 1
@@ -24,6 +24,8 @@ def connect(settings: DatabaseSettings | None = None):
     settings = settings or DatabaseSettings.from_env()
     try:
         return psycopg2.connect(**settings.connect_kwargs())
+    except SettingsError as err:
+        raise AuditUnavailable(str(err)) from None
     except psycopg2.OperationalError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else "no answer"
         raise AuditUnavailable(

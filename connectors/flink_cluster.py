@@ -30,7 +30,9 @@ def package_zip(out: Path | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for package in PACKAGES:
-            for path in sorted((PROJECT_ROOT / package).rglob("*.py")):
+            for path in sorted(
+                p for p in (PROJECT_ROOT / package).rglob("*") if p.suffix in (".py", ".sql")
+            ):
                 archive.write(path, path.relative_to(PROJECT_ROOT))
     return out
 
@@ -57,6 +59,7 @@ def submit_python(
         # The driver runs from the shipped zip: tell it where the jars and the YAML are.
         "COMPLIANCE_LIB_DIR": os.environ.get("COMPLIANCE_LIB_DIR", str(PROJECT_ROOT / "lib")),
         "COMPLIANCE_CONF_DIR": os.environ.get("COMPLIANCE_CONF_DIR", str(PROJECT_ROOT / "conf")),
+        "COMPLIANCE_RUN_DIR": str(RUN_DIR),
     }
     result = subprocess.run(
         [*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout,

@@ -51,6 +51,7 @@ class BatchJob:
     audit: bool = False
     parallelism: int | None = None
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     quiet: bool = False
 
     def say(self, message: str) -> None:
@@ -137,7 +138,7 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
             ],
         )
     )
-    detected_at = job.as_of.strftime("%Y-%m-%d %H:%M:%S")
+    detected_at = job.started_at.strftime("%Y-%m-%d %H:%M:%S")
     violation_select = (
         f"SELECT '{job.domain}', record_id, rule_id, `field`, regulation, severity, description, "
         f"TIMESTAMP '{detected_at}', '{job.job_id}'"
