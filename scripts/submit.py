@@ -1,0 +1,49 @@
+"""Submit a job to a running Flink cluster: scripts/submit JOB [--detached] [--from-savepoint PATH]
+[--rest URL] -- [job arguments]
+
+JOB is batch_compliance or stream_compliance (a module under jobs/). The package goes as
+--pyFiles, the jars through pipeline.jars, and the UDF workers use this project's Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from connectors.flink_cluster import submit_python  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/submit", description=__doc__.split("\n")[0])
+    parser.add_argument("job", help="job module under jobs/, e.g. batch_compliance")
+    parser.add_argument("--detached", action="store_true", help="return at once (streaming jobs)")
+    parser.add_argument("--from-savepoint", help="resume from this savepoint path")
+    parser.add_argument(
+        "--rest",
+        help="JobManager REST URL (default COMPLIANCE_FLINK_REST or http://127.0.0.1:8081)",
+    )
+    args, job_args = parser.parse_known_args(argv)
+    if job_args and job_args[0] == "--":
+        job_args = job_args[1:]
+    script = ROOT / "jobs" / f"{args.job}.py"
+    if not script.is_file():
+        print(f"error: no job {args.job!r} (expected {script.relative_to(ROOT)})", file=sys.stderr)
+        return 2
+    try:
+        job_id, output = submit_python(
+            script, job_args, args.detached, args.from_savepoint, args.rest
+        )
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(output.strip()[-2000:], file=sys.stderr)
+    print(job_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
