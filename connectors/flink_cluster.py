@@ -60,6 +60,10 @@ def submit_python(
         "COMPLIANCE_LIB_DIR": os.environ.get("COMPLIANCE_LIB_DIR", str(PROJECT_ROOT / "lib")),
         "COMPLIANCE_CONF_DIR": os.environ.get("COMPLIANCE_CONF_DIR", str(PROJECT_ROOT / "conf")),
         "COMPLIANCE_RUN_DIR": str(RUN_DIR),
+        # The local cluster has the connector jars on its classpath (scripts/services); the
+        # client needs them to plan the job, and the job must not ship them again.
+        "FLINK_LIB_DIR": os.environ.get("FLINK_LIB_DIR", str(RUN_DIR / "flink" / "lib")),
+        "COMPLIANCE_JARS_ON_CLASSPATH": os.environ.get("COMPLIANCE_JARS_ON_CLASSPATH", "1"),
     }
     result = subprocess.run(
         [*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout,

@@ -32,6 +32,8 @@ def python_settings(parallelism: int, execution_mode: str = "process") -> dict[s
 def apply_settings(config: Any, settings: dict[str, str]) -> None:
     for key, value in settings.items():
         config.set(key, str(value))
+    if os.environ.get("COMPLIANCE_JARS_ON_CLASSPATH") == "1":
+        return  # a cluster with the connector jars in its lib/ (scripts/services, the Docker image)
     existing = config.get("pipeline.jars", "")
     config.set("pipeline.jars", _merge_jars(existing, pipeline_jars()))
 

@@ -150,26 +150,28 @@ def kafka_up() -> None:
         raise ServiceError(f"{err}; exit={proc.poll()}; see {run / 'server.log'}") from None
 
 
-def stop_pid(pid_file: Path, timeout: float = 30) -> None:
+def stop_pid(pid_file: Path) -> None:
     try:
         pid = int(pid_file.read_text())
     except (OSError, ValueError):
         return
+    stop_pid_value(pid)
+    pid_file.unlink(missing_ok=True)
+
+
+def stop_pid_value(pid: int, timeout: float = 20) -> None:
     try:
         os.kill(pid, 15)
     except ProcessLookupError:
-        pid_file.unlink(missing_ok=True)
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            break
+            return
         time.sleep(0.2)
-    else:
-        os.kill(pid, 9)
-    pid_file.unlink(missing_ok=True)
+    os.kill(pid, 9)
 
 
 def kafka_down() -> None:
@@ -266,10 +268,26 @@ def flink_home() -> Path:
     return Path(pyflink.__file__).resolve().parent
 
 
+def flink_lib_dir() -> Path:
+    """Flink's own lib/ plus the project's connector jars: loaded once by the cluster's parent
+    class loader instead of once per job (which exhausts metaspace after a few jobs)."""
+    lib = RUN_DIR / "flink" / "lib"
+    if lib.exists():
+        shutil.rmtree(lib)
+    lib.mkdir(parents=True)
+    jars = [*(flink_home() / "lib").glob("*.jar"), *(flink_home() / "opt").glob("flink-python-*.jar")]
+    for jar in [*jars, *(ROOT / "lib" / "flink").glob("*.jar")]:
+        (lib / jar.name).symlink_to(jar)
+    return lib
+
+
 def flink_env() -> dict[str, str]:
     run = RUN_DIR / "flink"
+    if not (run / "lib").is_dir():
+        flink_lib_dir()
     return {
         **os.environ,
+        "FLINK_LIB_DIR": str(run / "lib"),
         "FLINK_CONF_DIR": str(run / "conf"),
         "FLINK_LOG_DIR": str(run / "log"),
         "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -320,6 +338,7 @@ def render_flink_conf() -> None:
 
 def flink_up() -> None:
     render_flink_conf()
+    flink_lib_dir()
     bin_dir = flink_home() / "bin"
     env = flink_env()
     for script in ("jobmanager.sh", "taskmanager.sh"):
@@ -333,7 +352,13 @@ def flink_down() -> None:
     env = flink_env()
     for script in ("taskmanager.sh", "jobmanager.sh"):
         subprocess.run(["bash", str(bin_dir / script), "stop"], env=env, capture_output=True)
-    wait_until(lambda: not port_open(8081), 30, "flink shutdown")
+    try:
+        wait_until(lambda: not port_open(8081), 30, "flink shutdown")
+    except ServiceError:  # the scripts could not stop it: stop the processes they started
+        for pid_file in (RUN_DIR / "flink" / "pid").glob("*.pid"):
+            for line in pid_file.read_text().split():
+                stop_pid_value(int(line))
+        wait_until(lambda: not port_open(8081), 30, "flink shutdown")
 
 
 # --- commands --------------------------------------------------------------------------
@@ -391,7 +416,11 @@ def down(services: list[str]) -> int:
             say(f"{service} {state}; leaving it")
             continue
         say(f"stopping {service} ...")
-        STOPPERS[service]()
+        try:
+            STOPPERS[service]()
+        except ServiceError as err:
+            say(f"{service}: {err}")
+            return 1
         marker(service).unlink(missing_ok=True)
     return 0
 
