@@ -275,7 +275,10 @@ def flink_lib_dir() -> Path:
     if lib.exists():
         shutil.rmtree(lib)
     lib.mkdir(parents=True)
-    jars = [*(flink_home() / "lib").glob("*.jar"), *(flink_home() / "opt").glob("flink-python-*.jar")]
+    jars = [
+        *(flink_home() / "lib").glob("*.jar"),
+        *(flink_home() / "opt").glob("flink-python-*.jar"),
+    ]
     for jar in [*jars, *(ROOT / "lib" / "flink").glob("*.jar")]:
         (lib / jar.name).symlink_to(jar)
     return lib
