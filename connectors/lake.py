@@ -32,6 +32,21 @@ def parquet_sink_ddl(
     ) WITH ('connector' = 'filesystem', 'path' = '{path.resolve().as_uri()}', 'format' = 'parquet')"""
 
 
+def prepare_output(output: Path, names: tuple[str, ...]) -> None:
+    """Make sure `output` is writable and holds none of the named outputs of an earlier run
+    (OSError when it cannot be written)."""
+    output.mkdir(parents=True, exist_ok=True)
+    probe = output / ".write-probe"
+    probe.write_text("")
+    probe.unlink()
+    for name in names:
+        target = output / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
 def read_parquet_dir(path: Path, columns: list[str] | None = None) -> pa.Table:
     files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
     if not files:

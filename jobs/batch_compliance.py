@@ -72,22 +72,6 @@ def inspect_input(job: BatchJob, schema: DomainSchema) -> dict[str, str]:
     return layouts
 
 
-def prepare_output(output: Path) -> None:
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-        probe = output / ".write-probe"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise JobFailed(f"output directory {output} is not writable: {err.strerror}") from None
-    for name in (*OUTPUT_DIRS, "summary.json"):
-        target = output / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-
-
 def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str]):
     """The scan graph: raw lines → ProcessLine → staging, violations, quarantine (+ audit)."""
     from pyflink.table.expressions import col
@@ -219,7 +203,10 @@ def run(job: BatchJob) -> dict:
         layouts = inspect_input(job, schema)
     except (SchemaError, InputError) as err:
         raise JobFailed(str(err)) from None
-    prepare_output(job.output)
+    try:
+        lake.prepare_output(job.output, (*OUTPUT_DIRS, "summary.json"))
+    except OSError as err:
+        raise JobFailed(f"output directory {job.output} is not writable: {err.strerror}") from None
     conn = None
     if job.audit:
         try:

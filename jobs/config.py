@@ -19,6 +19,7 @@ class PipelineConfig:
     flink: dict[str, Any] = field(default_factory=dict)
     kafka: dict[str, Any] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)
+    stream: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> PipelineConfig:
@@ -29,6 +30,7 @@ class PipelineConfig:
             flink=dict(data.get("flink") or {}),
             kafka=dict(data.get("kafka") or {}),
             alerts=dict(data.get("alerts") or {}),
+            stream=dict(data.get("stream") or {}),
         )
 
     def flink_settings(self, parallelism: int | None = None) -> dict[str, str]:

@@ -4,7 +4,9 @@ One call per input line (CSV) or message (JSON) returns the rows the job writes,
 shape OUTPUT_COLUMNS + the domain's fields + `extra`:
   kind 'record'     — the protected record (QIs not yet generalized), with its event date;
   kind 'violation'  — one per violation, tokens only;
-  kind 'quarantine' — the raw input and the reason it could not enter the pipeline.
+  kind 'quarantine' — the raw input and the reason it could not enter the pipeline;
+  kind 'alert'      — (streaming) the tokenized record with its violations as JSON in `raw`,
+                      when a violation reaches the alert severity.
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from udfs.protect import ProtectionPolicy, Protector, TokenKey
-from udfs.rules import build_rule_set
+from udfs.rules import build_rule_set, severity_rank
 from udfs.schema import DomainSchema
 from udfs.validation import RecordInvalid, parse_timestamp, validate_record
 
 OUTPUT_COLUMNS = (
-    "kind", "record_id", "event_date", "reason", "raw",
+    "kind", "record_id", "event_date", "event_ms", "reason", "raw",
     "rule_id", "regulation", "field", "severity", "description",
 )  # fmt: skip
-RECORD, VIOLATION, QUARANTINE = "record", "violation", "quarantine"
+RECORD, VIOLATION, QUARANTINE, ALERT = "record", "violation", "quarantine", "alert"
 MAX_LINE_CHARS = 1_000_000
 
 
@@ -74,7 +76,7 @@ class RecordProcessor:
 
     def __init__(
         self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime, key_secret: bytes,
-        throwaway_key: bool = False,
+        throwaway_key: bool = False, alert_min_severity: str | None = None,
     ):  # fmt: skip
         self.schema = schema
         self.names = schema.names
@@ -83,25 +85,25 @@ class RecordProcessor:
         self.protector = Protector(policy, TokenKey(key_secret, throwaway_key))
         self.payload = payload_names(schema)
         self.blank = (None,) * len(self.payload)
+        self.alert_rank = severity_rank(alert_min_severity) if alert_min_severity else None
+        self.quasi_identifiers = frozenset(schema.anonymity.get("quasi_identifiers") or ())
+
+    def row(
+        self, kind: str, payload: tuple = (), extra: str | None = None, **columns: str | None
+    ) -> tuple:
+        """One output row; every kind has the same width (the Flink coder relies on it)."""
+        head = tuple(columns.get(name) for name in OUTPUT_COLUMNS[1:])
+        return (kind, *head, *(payload or self.blank), extra)
 
     def quarantine(self, reason: str, raw: str, record_id: str | None = None) -> tuple:
-        return (
-            QUARANTINE,
-            record_id,
-            None,
-            reason,
-            raw,
-            None,
-            None,
-            None,
-            None,
-            None,
-            *self.blank,
-            None,
-        )
+        return self.row(QUARANTINE, record_id=record_id, reason=reason, raw=raw)
 
     def process_record(
-        self, values: dict[str, str | None], raw: str, extra: str | None
+        self,
+        values: dict[str, str | None],
+        raw: str,
+        extra: str | None,
+        source_ms: int | None = None,
     ) -> list[tuple]:
         record_id = values.get("record_id") or None
         try:
@@ -111,19 +113,52 @@ class RecordProcessor:
         view = self.rules.view(values)
         violations = self.rules.evaluate(view)
         protected = self.protector.protect(view)
-        event_date = parse_timestamp(values["created_at"]).date().isoformat()
+        created = parse_timestamp(values["created_at"])
+        event_date = created.date().isoformat()
+        event_ms = str(int(created.timestamp() * 1000))
         out = [
-            (RECORD, record_id, event_date, None, None, None, None, None, None, None,
+            (RECORD, record_id, event_date, event_ms, None, None, None, None, None, None, None,
              *(protected.get(n) or None for n in self.payload), extra)
         ]  # fmt: skip
         for v in violations:
             out.append(
-                (VIOLATION, record_id, event_date, None, None, v.rule_id, v.regulation, v.field,
-                 v.severity, v.description, *self.blank, None)
+                (VIOLATION, record_id, event_date, event_ms, None, None, v.rule_id, v.regulation,
+                 v.field, v.severity, v.description, *self.blank, None)
             )  # fmt: skip
+        if self.alert_rank is not None and violations:
+            top = max(severity_rank(v.severity) for v in violations)
+            if top >= self.alert_rank:
+                out.append(
+                    self.alert(record_id, event_date, event_ms, protected, violations, source_ms)
+                )
         return out
 
-    def process_message(self, message: str | bytes | None) -> list[tuple]:
+    def alert(self, record_id, event_date, event_ms, protected, violations, source_ms) -> tuple:
+        payload = {
+            "record_id": record_id,
+            "domain": self.schema.domain,
+            "severity": max((v.severity for v in violations), key=severity_rank),
+            "violations": [
+                {
+                    "rule_id": v.rule_id,
+                    "regulation": v.regulation,
+                    "field": v.field,
+                    "severity": v.severity,
+                }
+                for v in violations
+            ],
+            # Tokens and masked text only: quasi-identifiers stay out of alerts.
+            "record": {k: v for k, v in protected.items() if k not in self.quasi_identifiers},
+            "source_ms": source_ms,
+        }
+        return self.row(
+            ALERT, record_id=record_id, event_date=event_date, event_ms=event_ms,
+            raw=json.dumps(payload, separators=(",", ":")),
+        )  # fmt: skip
+
+    def process_message(
+        self, message: str | bytes | None, source_ms: int | None = None
+    ) -> list[tuple]:
         """One JSON object (a Kafka message value)."""
         if message is None:
             return [self.quarantine("empty message", "")]
@@ -140,7 +175,9 @@ class RecordProcessor:
             return [self.quarantine("JSON value is not an object", message)]
         values = {n: _text(data.get(n)) for n in self.names}
         extras = {k: v for k, v in data.items() if k not in self.schema.names}
-        return self.process_record(values, message, json.dumps(extras) if extras else None)
+        return self.process_record(
+            values, message, json.dumps(extras) if extras else None, source_ms
+        )
 
 
 def _text(value: Any) -> str | None:

@@ -102,7 +102,7 @@ def _notes(rng, rates, labels, domain, first, last) -> str:
     return " ".join(parts)
 
 
-def _common(rng, rates, labels, domain, as_of, record, first, last, city):
+def _common(rng, rates, labels, domain, as_of, record, first, last, city, recent=None):
     record["email"] = _identifier(
         rng, rates, labels if domain == "healthcare" else set(), "email", "HIPAA",
         lambda: v.email(rng, first, last), lambda: f"{first.lower()}@localhost",
@@ -123,12 +123,23 @@ def _common(rng, rates, labels, domain, as_of, record, first, last, city):
     if rng.random() < rates.old:
         age = retention + timedelta(days=2, seconds=rng.randint(0, 3 * 365 * 86400))
         labels.add(("GDPR", "created_at"))
+    elif recent is not None:  # a stream: event times follow the record order
+        age = as_of - recent
     else:
         age = timedelta(seconds=rng.randint(60, int(retention.total_seconds()) - 2 * 86400))
-    record["created_at"] = (as_of - age).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = as_of - age
+    record["created_at"] = (
+        created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z"
+    )
 
 
-def healthcare(rng: random.Random, rates: Rates, record_id: str, as_of: datetime) -> Generated:
+def healthcare(
+    rng: random.Random,
+    rates: Rates,
+    record_id: str,
+    as_of: datetime,
+    recent: datetime | None = None,
+) -> Generated:
     labels: set[Label] = set()
     r: dict[str, str] = {"record_id": record_id}
     notes_labels: set[Label] = set()
@@ -147,12 +158,18 @@ def healthcare(rng: random.Random, rates: Rates, record_id: str, as_of: datetime
         lambda: f"MRN-{rng.randint(0, 99999)}", lambda: v.token(rng, "mrn"),
     )  # fmt: skip
     r["diagnosis_code"] = rng.choice(v.ICD10)
-    _common(rng, rates, notes_labels, "healthcare", as_of, r, first, last, city)
+    _common(rng, rates, notes_labels, "healthcare", as_of, r, first, last, city, recent)
     labels |= notes_labels
     return Generated(r, labels)
 
 
-def financial(rng: random.Random, rates: Rates, record_id: str, as_of: datetime) -> Generated:
+def financial(
+    rng: random.Random,
+    rates: Rates,
+    record_id: str,
+    as_of: datetime,
+    recent: datetime | None = None,
+) -> Generated:
     labels: set[Label] = set()
     r: dict[str, str] = {"record_id": record_id}
     first, last = rng.choice(v.FIRST), rng.choice(v.LAST)
@@ -166,7 +183,7 @@ def financial(rng: random.Random, rates: Rates, record_id: str, as_of: datetime)
     r["transaction_amount"] = f"{rng.lognormvariate(3.5, 1.2):.2f}"
     r["currency"] = rng.choice(["USD", "EUR", "GBP"])
     r["merchant"] = rng.choice(v.MERCHANTS)
-    _common(rng, rates, labels, "financial", as_of, r, first, last, rng.choice(v.CITIES))
+    _common(rng, rates, labels, "financial", as_of, r, first, last, rng.choice(v.CITIES), recent)
     return Generated(r, labels)
 
 
@@ -198,13 +215,19 @@ def _csv_cell(value: str) -> str:
 
 
 def generate(
-    domain: str, rows: int, seed: int = 7, as_of: datetime = DEFAULT_AS_OF, rates: Rates = Rates()
-) -> Iterator[Generated]:
+    domain: str, rows: int, seed: int = 7, as_of: datetime = DEFAULT_AS_OF, rates: Rates = Rates(),
+    span_seconds: float | None = None,
+) -> Iterator[Generated]:  # fmt: skip
+    """`span_seconds`: recent records get event times spread evenly over the span before
+    `as_of`, in record order (a stream); otherwise over the whole retention period."""
     rng = random.Random(f"{domain}:{seed}")
     maker = MAKERS[domain]
     names = load_schema(domain).names
     for i in range(rows):
-        item = maker(rng, rates, f"{domain[0]}{seed}-{i:08d}", as_of)
+        recent = None
+        if span_seconds is not None:
+            recent = as_of - timedelta(seconds=span_seconds * (1 - i / max(rows, 1)))
+        item = maker(rng, rates, f"{domain[0]}{seed}-{i:08d}", as_of, recent)
         if rng.random() < rates.malformed:
             item = _break(rng, item, names)
         yield item
@@ -212,7 +235,7 @@ def generate(
 
 def write_dataset(
     domain: str, rows: int, out: Path, seed: int = 7, as_of: datetime = DEFAULT_AS_OF,
-    rates: Rates = Rates(), jsonl: bool = True,
+    rates: Rates = Rates(), jsonl: bool = True, span_seconds: float | None = None,
 ) -> dict:  # fmt: skip
     """Write records.csv, records.jsonl, labels.csv, malformed.csv and manifest.json."""
     out.mkdir(parents=True, exist_ok=True)
@@ -230,7 +253,7 @@ def write_dataset(
         records.writerow(names)
         labels.writerow(["record_id", "regulation", "field"])
         bad.writerow(["record_id", "kind"])
-        for item in generate(domain, rows, seed, as_of, rates):
+        for item in generate(domain, rows, seed, as_of, rates, span_seconds):
             rid = item.record["record_id"]
             if item.line is not None:
                 csv_file.write(item.line + "\n")
@@ -263,11 +286,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="reference date for ages and retention (YYYY-MM-DD)")  # fmt: skip
     parser.add_argument("--malformed-rate", type=float, default=Rates.malformed)
     parser.add_argument("--no-jsonl", action="store_true", help="write only the CSV")
+    parser.add_argument(
+        "--span-seconds", type=float,
+        help="stream-like event times: spread over this many seconds before --as-of, in order",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=UTC)
+    as_of = datetime.fromisoformat(args.as_of.replace("Z", "+00:00"))
+    as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     manifest = write_dataset(
         args.domain, args.rows, args.out, args.seed, as_of, Rates(malformed=args.malformed_rate),
-        jsonl=not args.no_jsonl,
+        jsonl=not args.no_jsonl, span_seconds=args.span_seconds,
     )  # fmt: skip
     print(json.dumps(manifest["counts"]), file=sys.stderr)
     print(args.out / "records.csv")

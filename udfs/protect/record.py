@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from udfs.anonymity.hierarchies import truncate_decimals
+from udfs.detectors.gps import coordinate_is_precise
 from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
 from udfs.protect.tokenize import TokenKey, tokenize_identifier
 from udfs.rules.base import RecordView
@@ -19,6 +21,7 @@ class ProtectionPolicy:
     keep_last4: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     mask_kinds: tuple[str, ...] = DEFAULT_MASK_KINDS
+    coarsen: dict[str, int] = field(default_factory=dict)  # field -> decimals kept (GPS)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> ProtectionPolicy:
@@ -32,6 +35,7 @@ class ProtectionPolicy:
             keep_last4=tuple(config.get("keep_last4") or ()),
             drop=tuple(config.get("drop") or ()),
             mask_kinds=tuple(config.get("mask_kinds") or DEFAULT_MASK_KINDS),
+            coarsen={k: int(v) for k, v in (config.get("coarsen") or {}).items()},
         )
 
 
@@ -66,6 +70,10 @@ class Protector:
             if value:
                 spans = [s for s in view.spans(name) if s.kind in self.mask_kinds]
                 out[name] = mask_text(value, spans, self._replacement(mode))
+        for name, decimals in policy.coarsen.items():
+            value = out.get(name)
+            if value and coordinate_is_precise(value, decimals):
+                out[name] = truncate_decimals(value, decimals)
         for name in policy.drop:
             out[name] = None
         return out
