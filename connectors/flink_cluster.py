@@ -52,8 +52,15 @@ def submit_python(
         cmd.append("--detached")
     if savepoint:
         cmd += ["--fromSavepoint", savepoint]
+    # Settings of an in-process local run (jobs.runtime) must not leak into the CLI.
+    local_only = {
+        "LOG4J_PROPERTIES",
+        "FLINK_LOG_DIR",
+        "_python_worker_execution_mode",
+        "PYFLINK_GATEWAY_PORT",
+    }
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in local_only},
         "PYFLINK_CLIENT_EXECUTABLE": sys.executable,
         "FLINK_CONF_DIR": os.environ.get("FLINK_CONF_DIR", str(RUN_DIR / "flink" / "conf")),
         # The driver runs from the shipped zip: tell it where the jars and the YAML are.
@@ -62,7 +69,7 @@ def submit_python(
         "COMPLIANCE_RUN_DIR": str(RUN_DIR),
         # The local cluster has the connector jars on its classpath (scripts/services); the
         # client needs them to plan the job, and the job must not ship them again.
-        "FLINK_LIB_DIR": os.environ.get("FLINK_LIB_DIR", str(RUN_DIR / "flink" / "lib")),
+        "FLINK_LIB_DIR": os.environ.get("COMPLIANCE_FLINK_LIB_DIR", str(RUN_DIR / "flink" / "lib")),
         "COMPLIANCE_JARS_ON_CLASSPATH": os.environ.get("COMPLIANCE_JARS_ON_CLASSPATH", "1"),
     }
     result = subprocess.run(

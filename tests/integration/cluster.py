@@ -1,0 +1,71 @@
+"""Helpers for tests that need to hurt the local standalone cluster (scripts/services)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+from connectors.flink_cluster import flink_home, rest_get
+from connectors.settings import RUN_DIR
+from udfs.schema import CONF_DIR
+
+
+def taskmanager_pids() -> list[int]:
+    path = RUN_DIR / "flink" / "pid" / "flink--taskexecutor.pid"
+    pids = []
+    for text in path.read_text().split() if path.exists() else []:
+        try:
+            os.kill(int(text), 0)
+            pids.append(int(text))
+        except (ProcessLookupError, ValueError):
+            pass
+    return pids
+
+
+def kill_taskmanager() -> None:
+    for pid in taskmanager_pids():
+        os.kill(pid, 9)
+
+
+def start_taskmanager(timeout: float = 90) -> None:
+    env = {
+        **os.environ,
+        "FLINK_CONF_DIR": str(RUN_DIR / "flink" / "conf"),
+        "FLINK_LIB_DIR": str(RUN_DIR / "flink" / "lib"),
+        "FLINK_LOG_DIR": str(RUN_DIR / "flink" / "log"),
+    }
+    subprocess.run(
+        ["bash", str(flink_home() / "bin" / "taskmanager.sh"), "start"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if rest_get("/overview").get("taskmanagers", 0) >= 1:
+            return
+        time.sleep(1)
+    raise TimeoutError("no TaskManager registered")
+
+
+def pipeline_config(tmp: Path, **stream) -> tuple[Path, dict[str, str]]:
+    """conf/pipeline/local.yaml with topics of their own (and stream settings overridden)."""
+    data = yaml.safe_load((CONF_DIR / "pipeline" / "local.yaml").read_text())
+    suffix = uuid.uuid4().hex[:8]
+    topics = {
+        name: f"it-{name}-{suffix}" for name in ("healthcare", "financial", "alerts", "quarantine")
+    }
+    data["kafka"]["topics"] = topics
+    data["stream"].update(stream)
+    path = tmp / f"pipeline-{suffix}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path, topics
+
+
+def completed_checkpoints(job_id: str) -> int:
+    return rest_get(f"/jobs/{job_id}/checkpoints")["counts"]["completed"]

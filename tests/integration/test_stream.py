@@ -1,0 +1,173 @@
+"""The streaming job on the real broker and database: Kafka and CSV give the same lake and
+violations; alerts and quarantine topics hold what they must; a TaskManager killed in the middle
+of a run loses nothing and duplicates nothing."""
+
+import json
+import os
+import time
+
+import psycopg2
+import pytest
+
+from connectors.flink_cluster import job_state, submit_python, wait_for_state
+from connectors.ingest import ingest
+from connectors.lake import read_lake
+from connectors.settings import PROJECT_ROOT, DatabaseSettings, KafkaSettings
+from jobs.config import PipelineConfig
+from jobs.stream_compliance import StreamJob, run
+from tests.integration.cluster import (
+    completed_checkpoints,
+    kill_taskmanager,
+    pipeline_config,
+    start_taskmanager,
+    taskmanager_pids,
+)
+from tests.jobs.test_stream_compliance import labels, outputs, stream_data
+
+pytestmark = pytest.mark.services
+KEY = "stream-integration-key-0123456789"
+
+
+def consume_all(topic: str, expected: int, timeout: float = 60) -> list:
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": KafkaSettings.from_env().bootstrap_servers,
+            "group.id": f"test-{topic}-{time.time()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    messages, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and len(messages) < expected:
+            message = consumer.poll(0.5)
+            if message is not None and not message.error():
+                messages.append(message)
+        end = time.monotonic() + 3  # anything beyond what was expected?
+        while time.monotonic() < end:
+            message = consumer.poll(0.5)
+            if message is not None and not message.error():
+                messages.append(message)
+    finally:
+        consumer.close()
+    return messages
+
+
+def lake_by_id(out):
+    return {r["record_id"]: r for r in read_lake(out / "lake").to_pylist()}
+
+
+def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
+    data = stream_data(tmp_path / "data", rows=3000, seed=23)
+    config, topics = pipeline_config(tmp_path)
+    pipeline = PipelineConfig.load(config)
+    ingest(topics["healthcare"], data / "records.jsonl", rate=None, progress=False)
+    streamed, bounded = tmp_path / "kafka-out", tmp_path / "csv-out"
+    key = KEY.encode()
+    run(
+        StreamJob(
+            domain="healthcare", output=streamed, key_secret=key, pipeline=pipeline, bounded=True
+        )
+    )
+    run(
+        StreamJob(
+            domain="healthcare",
+            output=bounded,
+            key_secret=key,
+            pipeline=pipeline,
+            input=data / "records.csv",
+        )
+    )
+
+    a, b = lake_by_id(streamed), lake_by_id(bounded)
+    assert a and a == b
+    assert {r["record_id"] for r in outputs(streamed)["suppressed"]} == {
+        r["record_id"] for r in outputs(bounded)["suppressed"]
+    }
+    violations = [
+        {(r["record_id"], r["rule_id"], r["field"]) for r in outputs(out)["violations"]}
+        for out in (streamed, bounded)
+    ]
+    assert violations[0] == violations[1]
+    assert {(v[0], v[1]) for v in violations[0]} >= set()  # non-empty checked below
+    truth = labels(data)
+    assert {
+        (r["record_id"], r["regulation"], r["field"]) for r in outputs(streamed)["violations"]
+    } == truth
+
+    expected_alerts = {rid for rid, regulation, _ in truth if regulation in ("HIPAA", "PCI-DSS")}
+    alerts = consume_all(topics["alerts"], len(expected_alerts))
+    assert {
+        m.key().decode() for m in alerts
+    } == expected_alerts  # at least once, keyed by record_id
+    payload = json.loads(alerts[0].value())
+    assert payload["record"]["ssn"] is None or payload["record"]["ssn"].startswith("tok_")
+    with open(data / "malformed.csv") as handle:
+        malformed = sum(1 for _ in handle) - 1
+    quarantine = consume_all(topics["quarantine"], malformed)
+    assert len(quarantine) == malformed
+    assert all(json.loads(m.value())["reason"] for m in quarantine)
+
+
+def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
+    rows = 12000
+    data = stream_data(tmp_path / "data", rows=rows, seed=31)
+    config, topics = pipeline_config(tmp_path, checkpoint_interval_ms=2000)
+    ingest(topics["healthcare"], data / "records.jsonl", rate=None, progress=False)
+    out = tmp_path / "out"
+    os.environ["COMPLIANCE_TOKEN_KEY"] = KEY
+    try:
+        job_id, _ = submit_python(
+            PROJECT_ROOT / "jobs" / "stream_compliance.py",
+            [
+                "--domain",
+                "healthcare",
+                "--output",
+                str(out),
+                "--config",
+                str(config),
+                "--bounded",
+                "--audit",
+                "--detached",
+            ],
+            detached=True,
+        )
+    finally:
+        del os.environ["COMPLIANCE_TOKEN_KEY"]
+    assert wait_for_state(job_id, {"RUNNING"}, timeout=120) == "RUNNING"
+    deadline = time.monotonic() + 180
+    while completed_checkpoints(job_id) < 1 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert completed_checkpoints(job_id) >= 1 and job_state(job_id) == "RUNNING", (
+        "no checkpoint before the kill"
+    )
+    assert taskmanager_pids()
+    kill_taskmanager()
+    start_taskmanager()
+    assert wait_for_state(job_id, {"FINISHED"}, timeout=400) == "FINISHED"
+
+    from connectors.flink_cluster import rest_get
+
+    assert rest_get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries"), (
+        "the kill was seen"
+    )
+    got = outputs(out)
+    ids = [r["record_id"] for r in got["lake"]] + [r["record_id"] for r in got["suppressed"]]
+    with open(data / "malformed.csv") as handle:
+        malformed = sum(1 for _ in handle) - 1
+    assert len(ids) == len(set(ids)), "a record reached the lake twice"
+    assert len(ids) == rows - malformed, "a record was lost"
+    rows_v = [(r["record_id"], r["rule_id"], r["field"]) for r in got["violations"]]
+    assert len(rows_v) == len(set(rows_v)), "a violation was written twice"
+    truth = labels(data)
+    assert {(r["record_id"], r["regulation"], r["field"]) for r in got["violations"]} == truth
+    settings = DatabaseSettings.from_env()
+    with psycopg2.connect(**settings.connect_kwargs()) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT record_id, regulation, field FROM violations WHERE domain = 'healthcare' AND record_id = ANY(%s)",
+            (list({t[0] for t in truth}),),
+        )
+        assert set(cur.fetchall()) == truth
