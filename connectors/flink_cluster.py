@@ -106,3 +106,42 @@ def wait_for_state(
             return state
         time.sleep(1)
     raise TimeoutError(f"job {job_id} still {state} after {timeout:.0f}s")
+
+
+def _rest_send(
+    method: str, path: str, body: dict | None = None, rest_url: str | None = None
+) -> dict:
+    base = rest_url or FlinkSettings.from_env().rest_url
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"{base}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+    return json.loads(text) if text else {}
+
+
+def cancel_job(job_id: str, rest_url: str | None = None) -> None:
+    _rest_send("PATCH", f"/jobs/{job_id}?mode=cancel", rest_url=rest_url)
+
+
+def stop_with_savepoint(
+    job_id: str, directory: str | None = None, timeout: float = 180, rest_url: str | None = None
+) -> str:
+    """Stop the job with a savepoint; returns the savepoint path."""
+    body = {"drain": False, "formatType": "CANONICAL"}
+    if directory:
+        body["targetDirectory"] = directory
+    trigger = _rest_send("POST", f"/jobs/{job_id}/stop", body, rest_url)["request-id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = rest_get(f"/jobs/{job_id}/savepoints/{trigger}", rest_url)
+        if status["status"]["id"] == "COMPLETED":
+            operation = status["operation"]
+            if "failure-cause" in operation:
+                raise RuntimeError(
+                    f"savepoint failed: {operation['failure-cause'].get('stack-trace', '')[:2000]}"
+                )
+            return operation["location"]
+        time.sleep(1)
+    raise TimeoutError(f"savepoint of {job_id} not done after {timeout:.0f}s")

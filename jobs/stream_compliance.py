@@ -62,6 +62,9 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
         # Python timers under BATCH's sorted-input state backend can hang in process mode.
         settings["execution.batch-state-backend.enabled"] = "false"
     else:
+        # The default bundle time (1 s) is a latency floor for alerts.
+        settings["python.fn-execution.bundle.time"] = str(s.get("bundle_time_ms", 50))
+        settings["python.fn-execution.bundle.size"] = str(s.get("bundle_size", 1000))
         settings["execution.checkpointing.interval"] = (
             f"{s.get('checkpoint_interval_ms', 10000)} ms"
         )
@@ -102,7 +105,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         )
         fn = ProcessMessage(*args, alert_min_severity=severity)
         t_env.create_temporary_function("process_input", as_udtf(fn, schema))
-        call = "process_input(message)"
+        call = "process_input(message, source_ts)"
     t_env.execute_sql(
         f"CREATE TEMPORARY VIEW processed AS SELECT {cols} FROM input_rows, LATERAL TABLE({call}) AS T({cols})"
     )

@@ -13,9 +13,13 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    parser.add_argument("what", choices=("accuracy", "protection", "batch"))
+    parser.add_argument("what", choices=("accuracy", "protection", "batch", "stream"))
     parser.add_argument("--rows", type=int, help="rows per generated set")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
+    parser.add_argument(
+        "--rates", type=int, nargs="*", help="stream: produce rates to try (records/s)"
+    )
+    parser.add_argument("--seconds", type=int, default=60, help="stream: seconds per rate")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "accuracy":
@@ -26,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.benchmarks import protection
 
         result = protection.run(args.rows or 100_000, args.out)
+    elif args.what == "stream":
+        from scripts.benchmarks import stream
+
+        rates = tuple(args.rates) if args.rates else (5000, 500, 1000, 2000, 3000)
+        result = stream.run(0, args.out, rates, args.seconds)
     else:
         from scripts.benchmarks import batch
 

@@ -61,6 +61,10 @@ class KAnonymityWindows(KeyedProcessFunction):
         self.qis = list(self.ladder[0])
         self.index = {name: i for i, name in enumerate(self.columns)}
         self.event_ms = self.index["event_ms"]
+        group = runtime_context.get_metrics_group().add_group("compliance")
+        self.released = group.counter("released")
+        self.suppressed = group.counter("suppressed")
+        self.groups_released = group.counter("kanonymity_groups_released")
 
     def process_element(self, value: Row, ctx: KeyedProcessFunction.Context):
         event_ms = int(value[self.event_ms])
@@ -83,6 +87,9 @@ class KAnonymityWindows(KeyedProcessFunction):
         self.pending.update(later)
         for item in {p.due_ms for p in later}:
             ctx.timer_service().register_event_time_timer(item - 1)
+        self.released.inc(len(released))
+        self.suppressed.inc(len(suppressed))
+        self.groups_released.inc(len({(r.rung, tuple(r.generalized.values())) for r in released}))
         for r in released:
             row = list(r.record)
             for q, text in r.generalized.items():

@@ -1,0 +1,26 @@
+# flink-compliance on any Flink cluster: the official Flink 2.2 image (Java 17) plus Python,
+# PyFlink of the same version, the package, and the pinned connector jars in Flink's lib/.
+#   docker build -t flink-compliance:0.1.0 .
+FROM maven:3.9-eclipse-temurin-17 AS jars
+WORKDIR /build/connectors
+COPY connectors/pom.xml .
+RUN mvn -q -B -P flink-jars dependency:copy-dependencies -Djars.dir=/jars
+
+FROM flink:2.2.1-java17
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv python3-dev \
+ && rm -rf /var/lib/apt/lists/* \
+ && python3 -m venv /opt/venv
+COPY pyproject.toml README.md /opt/flink-compliance/
+COPY jobs /opt/flink-compliance/jobs
+COPY udfs /opt/flink-compliance/udfs
+COPY connectors /opt/flink-compliance/connectors
+COPY conf /opt/flink-compliance/conf
+RUN /opt/venv/bin/pip install --no-cache-dir /opt/flink-compliance
+COPY --from=jars /jars/ /opt/flink/lib/
+RUN cp /opt/flink/opt/flink-python-*.jar /opt/flink/lib/
+ENV PATH=/opt/venv/bin:$PATH \
+    COMPLIANCE_CONF_DIR=/opt/flink-compliance/conf \
+    COMPLIANCE_JARS_ON_CLASSPATH=1 \
+    PYTHONPATH=/opt/flink-compliance
+WORKDIR /opt/flink-compliance

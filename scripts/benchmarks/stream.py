@@ -1,0 +1,142 @@
+"""Streaming benchmark on the local cluster: alert latency (send time → append time on the alerts
+topic) at a fixed rate, and the highest rate sustained without growing lag."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from connectors.flink_cluster import cancel_job, submit_python, wait_for_state
+from connectors.ingest import ingest
+from connectors.settings import PROJECT_ROOT, KafkaSettings
+from connectors.synthetic.generator import write_dataset
+from udfs.schema import CONF_DIR
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+
+class AlertTimes(threading.Thread):
+    """Collects (record_id → append time) from the alerts topic while the run goes on."""
+
+    def __init__(self, topic: str):
+        super().__init__(daemon=True)
+        self.topic = topic
+        self.times: dict[str, int] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from confluent_kafka import Consumer
+
+        consumer = Consumer(
+            {"bootstrap.servers": KafkaSettings.from_env().bootstrap_servers, "group.id": f"bench-{uuid.uuid4().hex}",
+             "auto.offset.reset": "earliest", "enable.auto.commit": False}
+        )  # fmt: skip
+        consumer.subscribe([self.topic])
+        while not self.stop.is_set():
+            for message in consumer.consume(1000, 0.2):
+                if not message.error() and message.key():
+                    self.times.setdefault(message.key().decode(), message.timestamp()[1])
+        consumer.close()
+
+
+def sent_times(topic: str, expected: int) -> dict[str, int]:
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(
+        {"bootstrap.servers": KafkaSettings.from_env().bootstrap_servers, "group.id": f"bench-{uuid.uuid4().hex}",
+         "auto.offset.reset": "earliest", "enable.auto.commit": False}
+    )  # fmt: skip
+    consumer.subscribe([topic])
+    times: dict[str, int] = {}
+    idle = time.monotonic()
+    while len(times) < expected and time.monotonic() - idle < 20:
+        batch = consumer.consume(5000, 1.0)
+        if batch:
+            idle = time.monotonic()
+        for message in batch:
+            if not message.error() and message.key():
+                times[message.key().decode()] = message.timestamp()[1]
+    consumer.close()
+    return times
+
+
+def one_rate(rate: int, seconds: int, out: Path) -> dict:
+    rows = rate * seconds
+    data = out / f"stream-{rate}"
+    as_of = datetime.now(UTC) + timedelta(seconds=seconds)
+    write_dataset("healthcare", rows, data, seed=rate, as_of=as_of, span_seconds=seconds)
+    config = yaml.safe_load((CONF_DIR / "pipeline" / "local.yaml").read_text())
+    suffix = uuid.uuid4().hex[:8]
+    topics = {n: f"bench-{n}-{suffix}" for n in ("healthcare", "financial", "alerts", "quarantine")}
+    config["kafka"]["topics"] = topics
+    config_path = data / "pipeline.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    os.environ.setdefault("COMPLIANCE_TOKEN_KEY", "bench-key-" + uuid.uuid4().hex)
+    job_id, _ = submit_python(
+        PROJECT_ROOT / "jobs" / "stream_compliance.py",
+        [
+            "--domain",
+            "healthcare",
+            "--output",
+            str(data / "out"),
+            "--config",
+            str(config_path),
+            "--detached",
+        ],
+        detached=True,
+    )
+    wait_for_state(job_id, {"RUNNING"}, timeout=120)
+    time.sleep(10)  # let the Python workers start
+    alerts = AlertTimes(topics["alerts"])
+    alerts.start()
+    produced = ingest(topics["healthcare"], data / "records.jsonl", rate=rate, progress=False)
+    time.sleep(20)  # drain
+    alerts.stop.set()
+    alerts.join()
+    cancel_job(job_id)
+    sent = sent_times(topics["healthcare"], rows)
+    pairs = sorted((sent[k], alerts.times[k] - sent[k]) for k in alerts.times if k in sent)
+    latencies = [lat for _, lat in pairs]
+    tenth = max(len(pairs) // 10, 1)
+    first = [lat for _, lat in pairs[:tenth]]
+    last = [lat for _, lat in pairs[-tenth:]]
+    result = {
+        "rate": rate,
+        "seconds": seconds,
+        "produced": produced["sent"],
+        "produce_rate": produced["rate"],
+        "alerts": len(latencies),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+        "first_tenth_median_ms": statistics.median(first) if first else None,
+        "last_tenth_median_ms": statistics.median(last) if last else None,
+    }
+    # Lag does not grow when the last records wait about as long as the first ones.
+    result["sustained"] = bool(last) and result["last_tenth_median_ms"] < max(
+        3 * result["first_tenth_median_ms"], 1000
+    )
+    print(
+        f"rate {rate}/s for {seconds}s: produced {produced['rate']:.0f}/s, alerts {len(latencies):,}, "
+        f"latency p50 {result['p50_ms']:.0f} ms p95 {result['p95_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms; "
+        f"median first/last tenth {result['first_tenth_median_ms']:.0f}/{result['last_tenth_median_ms']:.0f} ms "
+        f"→ {'sustained' if result['sustained'] else 'falls behind'}",
+        flush=True,
+    )
+    return result
+
+
+def run(
+    rows: int, out: Path, rates: tuple[int, ...] = (5000, 500, 1000, 2000, 3000), seconds: int = 60
+) -> list[dict]:
+    return [one_rate(rate, seconds, out) for rate in rates]
