@@ -126,10 +126,12 @@ def cancel_job(job_id: str, rest_url: str | None = None) -> None:
 
 
 def stop_with_savepoint(
-    job_id: str, directory: str | None = None, timeout: float = 180, rest_url: str | None = None
-) -> str:
-    """Stop the job with a savepoint; returns the savepoint path."""
-    body = {"drain": False, "formatType": "CANONICAL"}
+    job_id: str, directory: str | None = None, timeout: float = 180, rest_url: str | None = None,
+    drain: bool = False,
+) -> str:  # fmt: skip
+    """Stop the job with a savepoint; returns the savepoint path. `drain` sends the final
+    watermark first, so every event-time window fires (use it to end a stream for good)."""
+    body = {"drain": drain, "formatType": "CANONICAL"}
     if directory:
         body["targetDirectory"] = directory
     trigger = _rest_send("POST", f"/jobs/{job_id}/stop", body, rest_url)["request-id"]

@@ -69,6 +69,7 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
             f"{s.get('checkpoint_interval_ms', 10000)} ms"
         )
         settings["execution.checkpointing.mode"] = "EXACTLY_ONCE"
+        settings["pipeline.auto-watermark-interval"] = "200 ms"
         settings["table.exec.source.idle-timeout"] = f"{s.get('idle_timeout_ms', 10000)} ms"
     return settings
 
@@ -106,8 +107,13 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         fn = ProcessMessage(*args, alert_min_severity=severity)
         t_env.create_temporary_function("process_input", as_udtf(fn, schema))
         call = "process_input(message, source_ts)"
-    t_env.execute_sql(
-        f"CREATE TEMPORARY VIEW processed AS SELECT {cols} FROM input_rows, LATERAL TABLE({call}) AS T({cols})"
+    processed = t_env.sql_query(
+        f"SELECT {cols} FROM input_rows, LATERAL TABLE({call}) AS T({cols})"
+    )
+    # Through a DataStream and back: the planner cannot duplicate the Python step per sink
+    # branch (it would, across the DataStream branch of the windows).
+    t_env.create_temporary_view(
+        "processed", t_env.from_data_stream(t_env.to_data_stream(processed))
     )
 
 
@@ -119,26 +125,31 @@ def _as_of():
 
 def windowed_lake(env, t_env, job: StreamJob, schema: DomainSchema):
     """Valid records → event time → keyed k-anonymity windows → rows for the lake/suppressed."""
-    from pyflink.common import Duration, Types, WatermarkStrategy
+    from pyflink.common import Types
+    from pyflink.table import Schema
 
-    from udfs.flink.windows import EventTime, GroupKey, KAnonymityWindows
+    from udfs.flink.windows import GroupKey, KAnonymityWindows
 
     columns = ["record_id", "event_date", "event_ms", *payload_names(schema), "extra"]
     records = t_env.sql_query(
         "SELECT " + ", ".join(f"`{c}`" for c in columns) + " FROM processed WHERE kind = 'record'"
     )
     s = job.pipeline.stream
-    strategy = WatermarkStrategy.for_bounded_out_of_orderness(
-        Duration.of_millis(int(s.get("out_of_orderness_ms", 5000)))
-    ).with_timestamp_assigner(EventTime(columns.index("event_ms")))
-    if not job.batch:
-        strategy = strategy.with_idleness(Duration.of_millis(int(s.get("idle_timeout_ms", 10000))))
+    # Event time and watermarks in the JVM (a Python timestamp assigner emitted no watermarks
+    # here): rowtime from event_ms, bounded out-of-orderness.
+    out_of_order = int(s.get("out_of_orderness_ms", 5000))
+    timed = t_env.from_data_stream(
+        t_env.to_data_stream(records),
+        Schema.new_builder()
+        .column_by_expression("rowtime", "TO_TIMESTAMP_LTZ(CAST(event_ms AS BIGINT), 3)")
+        .watermark("rowtime", f"rowtime - INTERVAL '{out_of_order / 1000:.3f}' SECOND")
+        .build(),
+    )
     anonymity = schema.anonymity
     positions = {q: columns.index(q) for q in anonymity["stream_ladder"][0]}
     out_type = Types.ROW_NAMED(["kind", *columns], [Types.STRING()] * (len(columns) + 1))
     stream = (
-        t_env.to_data_stream(records)
-        .assign_timestamps_and_watermarks(strategy)
+        t_env.to_data_stream(timed)
         .key_by(GroupKey(anonymity, positions), key_type=Types.STRING())
         .process(
             KAnonymityWindows(

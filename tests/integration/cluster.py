@@ -53,7 +53,7 @@ def start_taskmanager(timeout: float = 90) -> None:
     raise TimeoutError("no TaskManager registered")
 
 
-def pipeline_config(tmp: Path, **stream) -> tuple[Path, dict[str, str]]:
+def pipeline_config(tmp: Path, partitions: int = 3, **stream) -> tuple[Path, dict[str, str]]:
     """conf/pipeline/local.yaml with topics of their own (and stream settings overridden)."""
     data = yaml.safe_load((CONF_DIR / "pipeline" / "local.yaml").read_text())
     suffix = uuid.uuid4().hex[:8]
@@ -61,6 +61,7 @@ def pipeline_config(tmp: Path, **stream) -> tuple[Path, dict[str, str]]:
         name: f"it-{name}-{suffix}" for name in ("healthcare", "financial", "alerts", "quarantine")
     }
     data["kafka"]["topics"] = topics
+    data["kafka"]["partitions"] = partitions
     data["stream"].update(stream)
     path = tmp / f"pipeline-{suffix}.yaml"
     path.write_text(yaml.safe_dump(data))

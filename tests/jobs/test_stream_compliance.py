@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.lake import read_lake, read_parquet_dir
-from connectors.synthetic.generator import write_dataset
+from connectors.synthetic.generator import Rates, write_dataset
 from jobs.config import PipelineConfig
 from jobs.stream_compliance import StreamJob, run
 from udfs.schema import load_schema
@@ -17,9 +17,12 @@ pytestmark = pytest.mark.jvm
 ROWS = 3000
 
 
-def stream_data(out, rows=ROWS, seed=17):
+def stream_data(out, rows=ROWS, seed=17, old=Rates.old):
+    """Event times in record order over the last 10 minutes; `old` of them years back (late)."""
     as_of = datetime.now(UTC).replace(microsecond=0)
-    write_dataset("healthcare", rows, out, seed=seed, as_of=as_of, span_seconds=600)
+    write_dataset(
+        "healthcare", rows, out, seed=seed, as_of=as_of, span_seconds=600, rates=Rates(old=old)
+    )
     return out
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from pyflink.common import Row
 from pyflink.common.typeinfo import Types
-from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import KeyedProcessFunction
 from pyflink.datastream.state import ListStateDescriptor
 
@@ -15,16 +14,6 @@ from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.windows import Pending, fire_due, generalize, window_end
 
 LAKE, SUPPRESSED = "lake", "suppressed"
-
-
-class EventTime(TimestampAssigner):
-    """Event time from the `event_ms` column the record processor filled from `created_at`."""
-
-    def __init__(self, position: int):
-        self.position = position
-
-    def extract_timestamp(self, value: Any, record_timestamp: int) -> int:
-        return int(value[self.position])
 
 
 class GroupKey:
@@ -70,7 +59,8 @@ class KAnonymityWindows(KeyedProcessFunction):
         event_ms = int(value[self.event_ms])
         due = window_end(event_ms, self.window_ms)
         values = {q: value[self.index[q]] for q in self.qis}
-        self.pending.add(Pending(values, tuple(value), event_ms, due))
+        # Only our columns: the stream may carry Flink's rowtime after them.
+        self.pending.add(Pending(values, tuple(value)[: len(self.columns)], event_ms, due))
         ctx.timer_service().register_event_time_timer(due - 1)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
