@@ -68,7 +68,7 @@ def metrics(job_id: str) -> dict[str, float]:
 ROWS = 4000
 
 
-def test_metrics_ui_and_savepoint_resume(tmp_path):
+def test_metrics_ui_and_savepoint_resume(tmp_path, capsys):
     data = stream_data(tmp_path / "data", rows=ROWS, seed=41)
     config, topics = pipeline_config(tmp_path, checkpoint_interval_ms=2000)
     lines = (data / "records.jsonl").read_text().splitlines(keepends=True)
@@ -128,7 +128,11 @@ def test_metrics_ui_and_savepoint_resume(tmp_path):
     deadline = time.monotonic() + 120
     while completed_checkpoints(job_id) < 1 and time.monotonic() < deadline:
         time.sleep(0.5)
-    savepoint = stop_with_savepoint(job_id, str(tmp_path / "savepoints"))
+    from scripts import submit as submit_cli
+
+    assert submit_cli.main(["--stop", job_id]) == 0  # what an operator types: scripts/submit --stop
+    savepoint = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "savepoint" in savepoint
     assert wait_for_state(job_id, {"FINISHED"}, timeout=60) == "FINISHED"
     ingest(topics["healthcare"], tmp_path / "second.jsonl", rate=None, progress=False)
     resumed = submit(out, config, savepoint=savepoint)
