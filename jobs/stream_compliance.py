@@ -90,7 +90,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
             header = files.read_header(path)
             Layout.from_header(header, schema)
             layouts[normalize_path(str(path.resolve()))] = header
-        fn = ProcessLine(*args, layouts=layouts, alert_min_severity=severity, window_keys=True)
+        fn = ProcessLine(*args, layouts=layouts, alert_min_severity=severity)
         t_env.create_temporary_function("process_input", as_udtf(fn, schema))
         t_env.execute_sql(files.raw_lines_ddl("raw_input", job.input))
         rebalanced = t_env.from_data_stream(
@@ -104,7 +104,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         t_env.execute_sql(
             kafka.source_ddl("input_rows", topic, f"compliance-stream-{job.domain}", job.bounded)
         )
-        fn = ProcessMessage(*args, alert_min_severity=severity, window_keys=True)
+        fn = ProcessMessage(*args, alert_min_severity=severity)
         t_env.create_temporary_function("process_input", as_udtf(fn, schema))
         call = "process_input(message, source_ts)"
     processed = t_env.sql_query(
@@ -124,19 +124,19 @@ def _as_of():
 
 
 def windowed_lake(env, t_env, job: StreamJob, schema: DomainSchema):
-    """Valid records → event time (watermarks in the JVM) → tumbling windows per group key
-    (Flink SQL) → one Python call per window and key that releases groups ≥ k or suppresses.
-    Records later than the watermark are suppressed as late — counted, never dropped."""
+    """Valid records → event time → keyed k-anonymity windows → rows for the lake/suppressed."""
+    from pyflink.common import Types
     from pyflink.table import Schema
 
-    from udfs.flink.windows import release_window_udtf
+    from udfs.flink.windows import GroupKey, KAnonymityWindows
 
     columns = ["record_id", "event_date", "event_ms", *payload_names(schema), "extra"]
-    packed = "JSON_ARRAY(" + ", ".join(f"`{c}`" for c in columns) + " NULL ON NULL)"
     records = t_env.sql_query(
-        f"SELECT record_id, event_date, event_ms, group_key, {packed} AS packed FROM processed WHERE kind = 'record'"
+        "SELECT " + ", ".join(f"`{c}`" for c in columns) + " FROM processed WHERE kind = 'record'"
     )
     s = job.pipeline.stream
+    # Event time and watermarks in the JVM (a Python timestamp assigner emitted no watermarks
+    # here): rowtime from event_ms, bounded out-of-orderness.
     out_of_order = int(s.get("out_of_orderness_ms", 5000))
     timed = t_env.from_data_stream(
         t_env.to_data_stream(records),
@@ -145,32 +145,24 @@ def windowed_lake(env, t_env, job: StreamJob, schema: DomainSchema):
         .watermark("rowtime", f"rowtime - INTERVAL '{out_of_order / 1000:.3f}' SECOND")
         .build(),
     )
-    t_env.create_temporary_view("timed", timed)
-    # A bounded run has no late records (its only watermark is the final one).
-    on_time = (
-        "TRUE"
-        if job.batch
-        else "CURRENT_WATERMARK(rowtime) IS NULL OR rowtime > CURRENT_WATERMARK(rowtime)"
+    anonymity = schema.anonymity
+    positions = {q: columns.index(q) for q in anonymity["stream_ladder"][0]}
+    out_type = Types.ROW_NAMED(["kind", *columns], [Types.STRING()] * (len(columns) + 1))
+    stream = (
+        t_env.to_data_stream(timed)
+        .key_by(GroupKey(anonymity, positions), key_type=Types.STRING())
+        .process(
+            KAnonymityWindows(
+                anonymity,
+                columns,
+                int(s.get("window_ms", 60000)),
+                int(s.get("max_delay_ms", 300000)),
+            ),
+            output_type=out_type,
+        )
+        .name("k-anonymity windows")
     )
-    t_env.create_temporary_view("on_time", t_env.sql_query(f"SELECT * FROM timed WHERE {on_time}"))
-    t_env.create_temporary_view(
-        "late", t_env.sql_query(f"SELECT record_id, event_date FROM timed WHERE NOT ({on_time})")
-    )
-    t_env.create_temporary_function(
-        "release_window", release_window_udtf(schema.anonymity, columns)
-    )
-    window_s = int(s.get("window_ms", 60000)) / 1000
-    names = ", ".join(f"`{c}`" for c in ["kind", *columns])
-    t_env.create_temporary_view(
-        "windowed",
-        t_env.sql_query(
-            f"""SELECT {names} FROM (
-                SELECT window_start, window_end, group_key, LISTAGG(packed, U&'\\0001') AS items
-                FROM TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rowtime), INTERVAL '{window_s:.3f}' SECOND))
-                GROUP BY window_start, window_end, group_key
-            ), LATERAL TABLE(release_window(items)) AS T({names})"""
-        ),
-    )
+    t_env.create_temporary_view("windowed", t_env.from_data_stream(stream))
     return columns
 
 
@@ -194,7 +186,7 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         lake.parquet_sink_ddl(
             "suppressed_sink",
             out / "suppressed",
-            [("record_id", "STRING"), ("event_date", "STRING"), ("reason", "STRING")],
+            [("record_id", "STRING"), ("event_date", "STRING")],
         )
     )
     t_env.execute_sql(
@@ -211,11 +203,7 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         f"INSERT INTO lake_sink SELECT {lake_select}, event_date FROM windowed WHERE kind = 'lake'"
     )
     statements.add_insert_sql(
-        "INSERT INTO suppressed_sink SELECT record_id, event_date, 'group smaller than k' FROM windowed "
-        "WHERE kind = 'suppressed'"
-    )
-    statements.add_insert_sql(
-        "INSERT INTO suppressed_sink SELECT record_id, event_date, 'late' FROM late"
+        "INSERT INTO suppressed_sink SELECT record_id, event_date FROM windowed WHERE kind = 'suppressed'"
     )
     violation_cols = "record_id, rule_id, `field`, regulation, severity, description"
     statements.add_insert_sql(

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.protect import ProtectionPolicy, Protector, TokenKey
 from udfs.rules import build_rule_set, severity_rank
 from udfs.schema import DomainSchema
@@ -26,7 +25,7 @@ from udfs.validation import RecordInvalid, parse_timestamp, validate_record
 
 OUTPUT_COLUMNS = (
     "kind", "record_id", "event_date", "event_ms", "reason", "raw",
-    "rule_id", "regulation", "field", "severity", "description", "group_key",
+    "rule_id", "regulation", "field", "severity", "description",
 )  # fmt: skip
 RECORD, VIOLATION, QUARANTINE, ALERT = "record", "violation", "quarantine", "alert"
 MAX_LINE_CHARS = 1_000_000
@@ -78,7 +77,6 @@ class RecordProcessor:
     def __init__(
         self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime, key_secret: bytes,
         throwaway_key: bool = False, alert_min_severity: str | None = None,
-        window_keys: bool = False,
     ):  # fmt: skip
         self.schema = schema
         self.names = schema.names
@@ -89,7 +87,6 @@ class RecordProcessor:
         self.blank = (None,) * len(self.payload)
         self.alert_rank = severity_rank(alert_min_severity) if alert_min_severity else None
         self.quasi_identifiers = frozenset(schema.anonymity.get("quasi_identifiers") or ())
-        self.group_key = window_group_key(schema.anonymity) if window_keys else None
 
     def row(
         self, kind: str, payload: tuple = (), extra: str | None = None, **columns: str | None
@@ -121,13 +118,12 @@ class RecordProcessor:
         event_ms = str(int(created.timestamp() * 1000))
         out = [
             (RECORD, record_id, event_date, event_ms, None, None, None, None, None, None, None,
-             self.group_key(protected) if self.group_key else None,
              *(protected.get(n) or None for n in self.payload), extra)
         ]  # fmt: skip
         for v in violations:
             out.append(
                 (VIOLATION, record_id, event_date, event_ms, None, None, v.rule_id, v.regulation,
-                 v.field, v.severity, v.description, None, *self.blank, None)
+                 v.field, v.severity, v.description, *self.blank, None)
             )  # fmt: skip
         if self.alert_rank is not None and violations:
             top = max(severity_rank(v.severity) for v in violations)
@@ -182,19 +178,6 @@ class RecordProcessor:
         return self.process_record(
             values, message, json.dumps(extras) if extras else None, source_ms
         )
-
-
-def window_group_key(anonymity: dict[str, Any]):
-    """The key of a record for the streaming k-anonymity windows: its quasi-identifiers at the
-    last rung of the ladder. Hierarchies nest, so records with different keys never share a group
-    at a lower rung and keyed windows decide exactly as one global window would."""
-    hierarchies = hierarchies_from_config(anonymity)
-    top = anonymity["stream_ladder"][-1]
-
-    def key(values: dict[str, str | None]) -> str:
-        return "|".join(hierarchies[q].generalize(values.get(q), level) for q, level in top.items())
-
-    return key
 
 
 def _text(value: Any) -> str | None:
