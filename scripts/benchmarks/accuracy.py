@@ -46,7 +46,7 @@ def score(
     return out
 
 
-def evaluate(domain: str, rows: int, out: Path, seed: int = 7, repeats: int = 3) -> dict:
+def evaluate(domain: str, rows: int, out: Path, seed: int = 7, repeats: int = 5) -> dict:
     data = out / f"accuracy-{domain}"
     write_dataset(domain, rows, data, seed=seed, as_of=DEFAULT_AS_OF, jsonl=False)
     schema = load_schema(domain)

@@ -38,6 +38,13 @@ class Detector:
             if self.validate(match):
                 yield Span(self.kind, match.start(), match.end())
 
+    def contains(self, text: str) -> bool:
+        """Whether the text holds at least one valid identifier (stops at the first)."""
+        if not text or not self.may_contain(text):
+            return False
+        validate = self.validate
+        return any(validate(match) for match in self.pattern.finditer(text))
+
     def find(self, text: str) -> list[Span]:
         return list(self.finditer(text))
 
