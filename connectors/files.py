@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from udfs.pipeline import Layout, LayoutError, normalize_path
+from udfs.schema import DomainSchema
+
 
 class InputError(ValueError):
     """The input cannot be read as asked; the message says what and where."""
@@ -63,3 +66,17 @@ def raw_lines_ddl(table: str, path: Path) -> str:
         line BYTES,
         path STRING NOT NULL METADATA FROM 'file.path' VIRTUAL
     ) WITH ('connector' = 'filesystem', 'path' = '{path.resolve().as_uri()}', 'format' = 'raw')"""
+
+
+def read_layouts(path: Path, schema: DomainSchema) -> dict[str, str]:
+    """The header of every input file, keyed by its normalized path; a header that misses
+    required columns is an InputError naming the file."""
+    layouts = {}
+    for file in list_input_files(path):
+        header = read_header(file)
+        try:
+            Layout.from_header(header, schema)
+        except LayoutError as err:
+            raise InputError(f"{file}: {err}") from None
+        layouts[normalize_path(str(file.resolve()))] = header
+    return layouts

@@ -25,7 +25,7 @@ from connectors.files import InputError
 from jobs.config import PipelineConfig
 from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.kanonymity import NoFeasibleRelease, apply_levels, build_qi_table, search_levels
-from udfs.pipeline import Layout, LayoutError, normalize_path, output_names
+from udfs.pipeline import output_names
 from udfs.protect.tokenize import TokenKeyMissing, key_secret_from_env
 from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_yaml
 from udfs.validation import parse_timestamp
@@ -61,15 +61,7 @@ class BatchJob:
 
 def inspect_input(job: BatchJob, schema: DomainSchema) -> dict[str, str]:
     """Headers per file (the driver reads each file's first line); clear errors up front."""
-    layouts = {}
-    for path in files.list_input_files(job.input):
-        header = files.read_header(path)
-        try:
-            Layout.from_header(header, schema)
-        except LayoutError as err:
-            raise InputError(f"{path}: {err}") from None
-        layouts[normalize_path(str(path.resolve()))] = header
-    return layouts
+    return files.read_layouts(job.input, schema)
 
 
 def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str]):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from connectors import audit, files, kafka, lake
 from jobs.config import PipelineConfig
-from udfs.pipeline import Layout, LayoutError, normalize_path, output_names, payload_names
+from udfs.pipeline import LayoutError, output_names, payload_names
 from udfs.protect.tokenize import TokenKeyMissing, key_secret_from_env
 from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_yaml
 
@@ -85,11 +85,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
     names = output_names(schema)
     cols = ", ".join(f"`{n}`" for n in names)
     if job.batch:
-        layouts = {}
-        for path in files.list_input_files(job.input):
-            header = files.read_header(path)
-            Layout.from_header(header, schema)
-            layouts[normalize_path(str(path.resolve()))] = header
+        layouts = files.read_layouts(job.input, schema)
         fn = ProcessLine(*args, layouts=layouts, alert_min_severity=severity)
         t_env.create_temporary_function("process_input", as_udtf(fn, schema))
         t_env.execute_sql(files.raw_lines_ddl("raw_input", job.input))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -247,7 +246,3 @@ def normalize_path(path: str) -> str:
         while path.startswith("//"):
             path = path[1:]
     return path
-
-
-def header_is_blank(lines: Sequence[str]) -> bool:
-    return not lines or not lines[0].strip()
