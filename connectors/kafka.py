@@ -29,15 +29,40 @@ def ensure_topics(names: list[str], partitions: int = 3, settings: KafkaSettings
     return [t.topic for t in wanted]
 
 
+# The event time Flink SQL reads in the source: ISO-8601 in UTC ('Z'), with or without
+# milliseconds. (TO_TIMESTAMP_LTZ would ignore an offset such as +02:00: such times stay NULL.)
+_TIME_FORMATS = ("yyyy-MM-dd''T''HH:mm:ss.SSS''Z''", "yyyy-MM-dd''T''HH:mm:ss''Z''")
+
+
 def source_ddl(
-    table: str, topic: str, group_id: str, bounded: bool, settings: KafkaSettings | None = None
+    table: str,
+    topic: str,
+    group_id: str,
+    bounded: bool,
+    settings: KafkaSettings | None = None,
+    time_field: str | None = None,
+    out_of_orderness_ms: int = 5000,
 ) -> str:
-    """Raw message bytes plus the Kafka timestamp (the producer's send time)."""
+    """Raw message bytes plus the Kafka timestamp (the producer's send time).
+
+    With `time_field`, also `rowtime`: that JSON field of the message (NULL when missing or not
+    in _TIME_FORMATS; such messages do not move the watermark), with a bounded-out-of-orderness
+    watermark that Flink pushes into the Kafka source, so each partition gets its own watermark
+    and the slowest one holds it back.
+    """
     settings = settings or KafkaSettings.from_env()
     bounded_opt = ",\n        'scan.bounded.mode' = 'latest-offset'" if bounded else ""
+    time_cols = ""
+    if time_field:
+        text = f"JSON_VALUE(CAST(message AS STRING), '$.{time_field}')"
+        parsed = ", ".join(f"TO_TIMESTAMP_LTZ({text}, '{f}')" for f in _TIME_FORMATS)
+        time_cols = (
+            f",\n        rowtime AS COALESCE({parsed}),"
+            f"\n        WATERMARK FOR rowtime AS rowtime - INTERVAL '{out_of_orderness_ms / 1000:.3f}' SECOND"
+        )
     return f"""CREATE TEMPORARY TABLE {table} (
         message BYTES,
-        source_ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL
+        source_ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL{time_cols}
     ) WITH (
         'connector' = 'kafka', 'topic' = '{topic}',
         'properties.bootstrap.servers' = '{settings.bootstrap_servers}',

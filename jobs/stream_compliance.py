@@ -23,6 +23,7 @@ from udfs.protect.tokenize import TokenKeyMissing, key_secret_from_env
 from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_yaml
 
 JOB_NAME = "flink-compliance stream"
+UNPLACED = "created_at not in UTC ISO-8601 (…Z): no event-time window"
 OUTPUT_DIRS = ("lake", "suppressed", "violations", "alerts", "quarantine")
 
 
@@ -53,6 +54,7 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
     settings.update(
         {
             "pipeline.name": f"{JOB_NAME} {job.domain}",
+            "table.local-time-zone": "UTC",  # windows aligned the same way everywhere
             "restart-strategy.type": "fixed-delay",
             "restart-strategy.fixed-delay.attempts": str(s.get("restart_attempts", 10)),
             "restart-strategy.fixed-delay.delay": f"{s.get('restart_delay_ms', 2000)} ms",
@@ -75,7 +77,7 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
 
 
 def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
-    """The processed rows (output_names) from Kafka messages or CSV lines."""
+    """The processed rows (output_names + rowtime) from Kafka messages or CSV lines."""
     from pyflink.table.expressions import col
 
     from udfs.flink.functions import ProcessLine, ProcessMessage, as_udtf
@@ -86,31 +88,48 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
     cols = ", ".join(f"`{n}`" for n in names)
     if job.batch:
         layouts = files.read_layouts(job.input, schema)
-        fn = ProcessLine(*args, layouts=layouts, alert_min_severity=severity)
+        fn = ProcessLine(*args, layouts=layouts, alert_min_severity=severity, window_keys=True)
         t_env.create_temporary_function("process_input", as_udtf(fn, schema))
         t_env.execute_sql(files.raw_lines_ddl("raw_input", job.input))
         rebalanced = t_env.from_data_stream(
             t_env.to_data_stream(t_env.from_path("raw_input")).rebalance()
         )
         t_env.create_temporary_view("input_rows", rebalanced.select(col("line"), col("path")))
-        call = "process_input(`path`, `line`)"
+        processed = t_env.sql_query(
+            f"SELECT {cols} FROM input_rows, LATERAL TABLE(process_input(`path`, `line`)) AS T({cols})"
+        )
+        # No watermarks in BATCH: the windows read event time from the Python step's event_ms.
+        processed = t_env.from_data_stream(t_env.to_data_stream(processed))
+        t_env.create_temporary_view(
+            "processed",
+            t_env.sql_query(
+                "SELECT *, TO_TIMESTAMP_LTZ(CAST(event_ms AS BIGINT), 3) AS rowtime FROM "
+                f"{processed}"
+            ),
+        )
     else:
         topic = job.topic(job.domain)
         kafka.ensure_topics([topic], int(job.pipeline.kafka.get("partitions", 3)))
         t_env.execute_sql(
-            kafka.source_ddl("input_rows", topic, f"compliance-stream-{job.domain}", job.bounded)
+            kafka.source_ddl(
+                "input_rows",
+                topic,
+                f"compliance-stream-{job.domain}",
+                job.bounded,
+                time_field="created_at",
+                out_of_orderness_ms=int(job.pipeline.stream.get("out_of_orderness_ms", 5000)),
+            )
         )
-        fn = ProcessMessage(*args, alert_min_severity=severity)
+        fn = ProcessMessage(*args, alert_min_severity=severity, window_keys=True)
         t_env.create_temporary_function("process_input", as_udtf(fn, schema))
-        call = "process_input(message, source_ts)"
-    processed = t_env.sql_query(
-        f"SELECT {cols} FROM input_rows, LATERAL TABLE({call}) AS T({cols})"
-    )
-    # Through a DataStream and back: the planner cannot duplicate the Python step per sink
-    # branch (it would, across the DataStream branch of the windows).
-    t_env.create_temporary_view(
-        "processed", t_env.from_data_stream(t_env.to_data_stream(processed))
-    )
+        # rowtime (a time attribute, watermarked per Kafka partition) passes the Python step.
+        t_env.create_temporary_view(
+            "processed",
+            t_env.sql_query(
+                f"SELECT {cols}, rowtime FROM input_rows, "
+                f"LATERAL TABLE(process_input(message, source_ts)) AS T({cols})"
+            ),
+        )
 
 
 def _as_of():
@@ -119,52 +138,66 @@ def _as_of():
     return datetime.now(UTC)
 
 
-def windowed_lake(env, t_env, job: StreamJob, schema: DomainSchema):
-    """Valid records → event time → keyed k-anonymity windows → rows for the lake/suppressed."""
-    from pyflink.common import Types
-    from pyflink.table import Schema
-
-    from udfs.flink.windows import GroupKey, KAnonymityWindows
+def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
+    """Valid records → tumbling event-time windows per group key, collected in the JVM (Flink
+    SQL) → one Python call per window and key that releases groups ≥ k or suppresses them.
+    Records that arrive after the watermark passed them are suppressed as late, never dropped."""
+    from udfs.flink.windows import release_window_udtf
 
     columns = ["record_id", "event_date", "event_ms", *payload_names(schema), "extra"]
-    records = t_env.sql_query(
-        "SELECT " + ", ".join(f"`{c}`" for c in columns) + " FROM processed WHERE kind = 'record'"
+    packed = "JSON_ARRAY(" + ", ".join(f"`{c}`" for c in columns) + " NULL ON NULL)"
+    # A bounded CSV run has no late records: its only watermark is the final one.
+    late = "FALSE" if job.batch else "rowtime <= CURRENT_WATERMARK(rowtime)"
+    t_env.create_temporary_view(
+        "on_time",
+        t_env.sql_query(
+            f"SELECT group_key, {packed} AS packed, rowtime FROM processed "
+            f"WHERE kind = 'record' AND rowtime IS NOT NULL AND NOT ({late}) IS TRUE"
+        ),
     )
-    s = job.pipeline.stream
-    # Event time and watermarks in the JVM (a Python timestamp assigner emitted no watermarks
-    # here): rowtime from event_ms, bounded out-of-orderness.
-    out_of_order = int(s.get("out_of_orderness_ms", 5000))
-    timed = t_env.from_data_stream(
-        t_env.to_data_stream(records),
-        Schema.new_builder()
-        .column_by_expression("rowtime", "TO_TIMESTAMP_LTZ(CAST(event_ms AS BIGINT), 3)")
-        .watermark("rowtime", f"rowtime - INTERVAL '{out_of_order / 1000:.3f}' SECOND")
-        .build(),
+    reason = (
+        f"CASE WHEN rowtime IS NULL THEN '{UNPLACED}' ELSE 'late' END"
+        if not job.batch
+        else "'late'"
     )
-    anonymity = schema.anonymity
-    positions = {q: columns.index(q) for q in anonymity["stream_ladder"][0]}
-    out_type = Types.ROW_NAMED(["kind", *columns], [Types.STRING()] * (len(columns) + 1))
-    stream = (
-        t_env.to_data_stream(timed)
-        .key_by(GroupKey(anonymity, positions), key_type=Types.STRING())
-        .process(
-            KAnonymityWindows(
-                anonymity,
-                columns,
-                int(s.get("window_ms", 60000)),
-                int(s.get("max_delay_ms", 300000)),
-            ),
-            output_type=out_type,
-        )
-        .name("k-anonymity windows")
+    t_env.create_temporary_view(
+        "late",
+        t_env.sql_query(
+            f"SELECT record_id, event_date, {reason} AS reason FROM processed "
+            f"WHERE kind = 'record' AND (rowtime IS NULL OR ({late}) IS TRUE)"
+        ),
     )
-    t_env.create_temporary_view("windowed", t_env.from_data_stream(stream))
+    t_env.create_temporary_function(
+        "release_window", release_window_udtf(schema.anonymity, columns)
+    )
+    window_s = int(job.pipeline.stream.get("window_ms", 60000)) / 1000
+    size = f"INTERVAL '{window_s:.3f}' SECOND"
+    # Streaming: GROUP BY TUMBLE, not the TUMBLE table function. The latter's operator restores
+    # its watermark from a savepoint and silently drops records of windows fired before it,
+    # while the late filter above (CURRENT_WATERMARK) starts afresh after a restore. This one
+    # starts afresh too, so "not late here" always means "not dropped there". (BATCH has no
+    # restores, and GROUP BY TUMBLE there does not take a TIMESTAMP_LTZ.)
+    windows = (
+        f"TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rowtime), {size})) "
+        "GROUP BY window_start, window_end, group_key"
+        if job.batch
+        else f"on_time GROUP BY TUMBLE(rowtime, {size}), group_key"
+    )
+    names = ", ".join(f"`{c}`" for c in ["kind", *columns])
+    t_env.create_temporary_view(
+        "windowed",
+        t_env.sql_query(
+            f"""SELECT {names} FROM (
+                SELECT group_key, ARRAY_AGG(packed) AS items FROM {windows}
+            ), LATERAL TABLE(release_window(items)) AS T({names})"""
+        ),
+    )
     return columns
 
 
 def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
     source(t_env, job, schema, rules_config)
-    columns = windowed_lake(env, t_env, job, schema)
+    columns = windowed_lake(t_env, job, schema)
     out = job.output
     lake_cols = [(c, "STRING") for c in columns if c not in ("event_date", "event_ms")] + [
         ("date", "STRING")
@@ -182,7 +215,7 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         lake.parquet_sink_ddl(
             "suppressed_sink",
             out / "suppressed",
-            [("record_id", "STRING"), ("event_date", "STRING")],
+            [("record_id", "STRING"), ("event_date", "STRING"), ("reason", "STRING")],
         )
     )
     t_env.execute_sql(
@@ -199,7 +232,11 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         f"INSERT INTO lake_sink SELECT {lake_select}, event_date FROM windowed WHERE kind = 'lake'"
     )
     statements.add_insert_sql(
-        "INSERT INTO suppressed_sink SELECT record_id, event_date FROM windowed WHERE kind = 'suppressed'"
+        "INSERT INTO suppressed_sink SELECT record_id, event_date, 'group smaller than k' "
+        "FROM windowed WHERE kind = 'suppressed'"
+    )
+    statements.add_insert_sql(
+        "INSERT INTO suppressed_sink SELECT record_id, event_date, reason FROM late"
     )
     violation_cols = "record_id, rule_id, `field`, regulation, severity, description"
     statements.add_insert_sql(

@@ -2,7 +2,8 @@
 
 One call per input line (CSV) or message (JSON) returns the rows the job writes, each of the
 shape OUTPUT_COLUMNS + the domain's fields + `extra`:
-  kind 'record'     — the protected record (QIs not yet generalized), with its event date;
+  kind 'record'     — the protected record (QIs not yet generalized), with its event date and,
+                      for the streaming windows, its group key;
   kind 'violation'  — one per violation, tokens only;
   kind 'quarantine' — the raw input and the reason it could not enter the pipeline;
   kind 'alert'      — (streaming) the tokenized record with its violations as JSON in `raw`,
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from udfs.anonymity.hierarchies import hierarchies_from_config
+from udfs.anonymity.windows import group_key
 from udfs.protect import ProtectionPolicy, Protector, TokenKey
 from udfs.rules import build_rule_set, severity_rank
 from udfs.schema import DomainSchema
@@ -24,7 +27,7 @@ from udfs.validation import RecordInvalid, parse_timestamp, validate_record
 
 OUTPUT_COLUMNS = (
     "kind", "record_id", "event_date", "event_ms", "reason", "raw",
-    "rule_id", "regulation", "field", "severity", "description",
+    "rule_id", "regulation", "field", "severity", "description", "group_key",
 )  # fmt: skip
 RECORD, VIOLATION, QUARANTINE, ALERT = "record", "violation", "quarantine", "alert"
 MAX_LINE_CHARS = 1_000_000
@@ -76,6 +79,7 @@ class RecordProcessor:
     def __init__(
         self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime, key_secret: bytes,
         throwaway_key: bool = False, alert_min_severity: str | None = None,
+        window_keys: bool = False,
     ):  # fmt: skip
         self.schema = schema
         self.names = schema.names
@@ -86,6 +90,10 @@ class RecordProcessor:
         self.blank = (None,) * len(self.payload)
         self.alert_rank = severity_rank(alert_min_severity) if alert_min_severity else None
         self.quasi_identifiers = frozenset(schema.anonymity.get("quasi_identifiers") or ())
+        self.window_keys = window_keys
+        if window_keys:
+            self.hierarchies = hierarchies_from_config(schema.anonymity)
+            self.ladder = schema.anonymity["stream_ladder"]
 
     def row(
         self, kind: str, payload: tuple = (), extra: str | None = None, **columns: str | None
@@ -115,14 +123,15 @@ class RecordProcessor:
         created = parse_timestamp(values["created_at"])
         event_date = created.date().isoformat()
         event_ms = str(int(created.timestamp() * 1000))
+        key = group_key(protected, self.hierarchies, self.ladder) if self.window_keys else None
         out = [
             (RECORD, record_id, event_date, event_ms, None, None, None, None, None, None, None,
-             *(protected.get(n) or None for n in self.payload), extra)
+             key, *(protected.get(n) or None for n in self.payload), extra)
         ]  # fmt: skip
         for v in violations:
             out.append(
                 (VIOLATION, record_id, event_date, event_ms, None, None, v.rule_id, v.regulation,
-                 v.field, v.severity, v.description, *self.blank, None)
+                 v.field, v.severity, v.description, None, *self.blank, None)
             )  # fmt: skip
         if self.alert_rank is not None and violations:
             top = max(severity_rank(v.severity) for v in violations)

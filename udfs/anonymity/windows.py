@@ -2,8 +2,8 @@
 
 When a window closes, its records are grouped by their generalized quasi-identifiers at the
 first rung of the ladder; groups of at least k are released. The rest try the next rung (one
-level up), and so on. What still falls short waits for the next window while younger than the
-maximum delay, and is suppressed after that: counted, never silently dropped.
+level up), and so on. What still falls short at the last rung is suppressed: counted, never
+silently dropped. A record therefore waits at most one window for its group.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ class Released:
 class WindowResult:
     released: list[Released] = field(default_factory=list)
     suppressed: list[Any] = field(default_factory=list)
-    waiting: list[tuple[dict, Any, int]] = field(default_factory=list)  # pending items kept
 
 
 def generalize(
@@ -41,15 +40,22 @@ def generalize(
     }
 
 
+def group_key(
+    values: dict[str, str | None], hierarchies: dict[str, Hierarchy], ladder: Sequence[Levels]
+) -> str:
+    """A record's key for keyed windows: its quasi-identifiers at the ladder's last rung.
+    Hierarchies nest, so records with different keys never share a group at a lower rung and
+    keyed windows decide exactly as one global window would."""
+    return "|".join(generalize(values, hierarchies, ladder[-1]).values())
+
+
 def close_window(
-    pending: Sequence[tuple[dict[str, str | None], Any, int]],
+    pending: Sequence[tuple[dict[str, str | None], Any]],
     hierarchies: dict[str, Hierarchy],
     ladder: Sequence[Levels],
     k: int,
-    now_ms: int,
-    max_delay_ms: int,
 ) -> WindowResult:
-    """`pending` holds (QI values, record, event time ms). Climb the ladder; release groups >= k."""
+    """`pending` holds (QI values, record). Climb the ladder; release groups >= k."""
     result = WindowResult()
     left = list(pending)
     for rung, levels in enumerate(ladder):
@@ -63,60 +69,5 @@ def close_window(
                 result.released.extend(Released(item[1], gen, rung) for item, gen in members)
             else:
                 left.extend(item for item, _ in members)
-    for _values, record, event_ms in left:
-        if now_ms - event_ms >= max_delay_ms:
-            result.suppressed.append(record)
-        else:
-            result.waiting.append((_values, record, event_ms))
+    result.suppressed.extend(record for _values, record in left)
     return result
-
-
-def window_end(event_ms: int, window_ms: int) -> int:
-    """End (exclusive) of the tumbling event-time window holding `event_ms`."""
-    return (event_ms // window_ms + 1) * window_ms
-
-
-@dataclass
-class Pending:
-    """A record waiting in keyed state: its QI values, the record, its event time, and the end of
-    the window in which it is next considered."""
-
-    values: dict[str, str | None]
-    record: Any
-    event_ms: int
-    due_ms: int
-
-
-def fire_due(
-    pending: Sequence[Pending],
-    up_to_ms: int,
-    window_ms: int,
-    hierarchies: dict[str, Hierarchy],
-    ladder: Sequence[Levels],
-    k: int,
-    max_delay_ms: int,
-) -> tuple[list[Released], list[Any], list[Pending]]:
-    """Close, in event-time order, every window that ends at or before `up_to_ms` (the watermark).
-
-    Records that fall short wait for the next window until older than the maximum delay. The
-    outcome depends only on the records and their event times, not on how often the watermark
-    advanced: a stream and a bounded run over the same records release the same groups.
-    """
-    released: list[Released] = []
-    suppressed: list[Any] = []
-    later = [p for p in pending if p.due_ms > up_to_ms]
-    due = sorted((p for p in pending if p.due_ms <= up_to_ms), key=lambda p: p.due_ms)
-    while due:
-        end = due[0].due_ms
-        batch = [p for p in due if p.due_ms == end]
-        due = [p for p in due if p.due_ms != end]
-        result = close_window(
-            [(p.values, p, p.event_ms) for p in batch], hierarchies, ladder, k, end, max_delay_ms
-        )
-        released.extend(Released(r.record.record, r.generalized, r.rung) for r in result.released)
-        suppressed.extend(p.record for p in result.suppressed)
-        for _values, p, _event in result.waiting:
-            p.due_ms = end + window_ms
-            (due if p.due_ms <= up_to_ms else later).append(p)
-        due.sort(key=lambda p: p.due_ms)
-    return released, suppressed, later

@@ -73,8 +73,9 @@ def output_types(schema: DomainSchema) -> list:
 class _Base(TableFunction):
     def __init__(self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime,
                  key_secret: bytes, throwaway_key: bool = False,
-                 alert_min_severity: str | None = None):  # fmt: skip
-        self.args = (schema, rules_config, as_of, key_secret, throwaway_key, alert_min_severity)
+                 alert_min_severity: str | None = None, window_keys: bool = False):  # fmt: skip
+        self.args = (schema, rules_config, as_of, key_secret, throwaway_key, alert_min_severity,
+                     window_keys)  # fmt: skip
         self.processor: RecordProcessor | None = None
 
     def open(self, function_context) -> None:
