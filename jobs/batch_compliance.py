@@ -68,7 +68,7 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
     """The scan graph: raw lines → ProcessLine → staging, violations, quarantine (+ audit)."""
     from pyflink.table.expressions import col
 
-    from udfs.flink.functions import ProcessLine, as_udtf
+    from udfs.flink.functions import ProcessLine, as_udtf, violation_rows_sql
 
     process = as_udtf(
         ProcessLine(
@@ -89,6 +89,7 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
         f"CREATE TEMPORARY VIEW processed AS SELECT {cols} FROM lines, "
         f"LATERAL TABLE(process_line(`path`, `line`)) AS T({cols})"
     )
+    t_env.execute_sql(f"CREATE TEMPORARY VIEW violation_rows AS {violation_rows_sql()}")
     out = job.output
     record_cols = [("record_id", "STRING"), ("event_date", "STRING")]
     record_cols += [(n, "STRING") for n in schema.names if n != "record_id"] + [("extra", "STRING")]
@@ -125,7 +126,7 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
         f"INSERT INTO staging SELECT {staged} FROM processed WHERE kind = 'record'"
     )
     statements.add_insert_sql(
-        f"INSERT INTO violations_out {violation_select}, event_date FROM processed WHERE kind = 'violation'"
+        f"INSERT INTO violations_out {violation_select}, event_date FROM violation_rows"
     )
     statements.add_insert_sql(
         f"INSERT INTO quarantine_out SELECT record_id, reason, `raw`, '{job.domain}', '{job.job_id}' "
@@ -134,7 +135,7 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
     if job.audit:
         t_env.execute_sql(audit.jdbc_violations_ddl("audit_violations"))
         statements.add_insert_sql(
-            f"INSERT INTO audit_violations {violation_select} FROM processed WHERE kind = 'violation'"
+            f"INSERT INTO audit_violations {violation_select} FROM violation_rows"
         )
     return statements
 

@@ -80,7 +80,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
     """The processed rows (output_names + rowtime) from Kafka messages or CSV lines."""
     from pyflink.table.expressions import col
 
-    from udfs.flink.functions import ProcessLine, ProcessMessage, as_udtf
+    from udfs.flink.functions import ProcessLine, ProcessMessage, as_udtf, violation_rows_sql
 
     severity = job.pipeline.alerts.get("min_severity", "high")
     args = (schema, rules_config, _as_of(), job.key_secret, job.throwaway_key)
@@ -130,6 +130,8 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
                 f"LATERAL TABLE(process_input(message, source_ts)) AS T({cols})"
             ),
         )
+
+    t_env.create_temporary_view("violation_rows", t_env.sql_query(violation_rows_sql()))
 
 
 def _as_of():
@@ -241,7 +243,7 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
     violation_cols = "record_id, rule_id, `field`, regulation, severity, description"
     statements.add_insert_sql(
         f"INSERT INTO violations_sink SELECT '{job.domain}', {violation_cols}, '{job.job_id}', event_date "
-        "FROM processed WHERE kind = 'violation'"
+        "FROM violation_rows"
     )
     if job.batch:
         # Alerts and quarantine as files: a bounded run has no topics to feed.
@@ -263,7 +265,8 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         t_env.execute_sql(kafka.keyed_sink_ddl("alerts_sink", alerts))
         t_env.execute_sql(kafka.keyed_sink_ddl("quarantine_sink", quarantine))
     statements.add_insert_sql(
-        "INSERT INTO alerts_sink SELECT record_id, `raw` FROM processed WHERE kind = 'alert'"
+        "INSERT INTO alerts_sink SELECT record_id, alert FROM processed "
+        "WHERE kind = 'record' AND alert IS NOT NULL"
     )
     statements.add_insert_sql(
         "INSERT INTO quarantine_sink SELECT record_id, JSON_OBJECT('record_id' VALUE record_id, "
@@ -274,7 +277,7 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         t_env.execute_sql(audit.jdbc_violations_ddl("audit_violations"))
         statements.add_insert_sql(
             f"INSERT INTO audit_violations SELECT '{job.domain}', {violation_cols}, "
-            f"CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3)), '{job.job_id}' FROM processed WHERE kind = 'violation'"
+            f"CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3)), '{job.job_id}' FROM violation_rows"
         )
     return statements
 

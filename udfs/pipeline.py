@@ -1,13 +1,14 @@
 """The per-record work of every job, in plain Python: parse → validate → detect → protect.
 
-One call per input line (CSV) or message (JSON) returns the rows the job writes, each of the
-shape OUTPUT_COLUMNS + the domain's fields + `extra`:
-  kind 'record'     — the protected record (QIs not yet generalized), with its event date and,
-                      for the streaming windows, its group key;
-  kind 'violation'  — one per violation, tokens only;
-  kind 'quarantine' — the raw input and the reason it could not enter the pipeline;
-  kind 'alert'      — (streaming) the tokenized record with its violations as JSON in `raw`,
-                      when a violation reaches the alert severity.
+One call per input line (CSV) or message (JSON) returns the rows the job writes (at most one per
+input), each of the shape OUTPUT_COLUMNS + the domain's fields + `extra`:
+  kind 'record'     — the protected record (QIs not yet generalized), its event date, its
+                      violations (tokens only; tuples of VIOLATION_FIELDS, exploded by Flink SQL),
+                      the alert JSON when a violation reaches the alert severity (streaming), and
+                      the group key of the streaming windows;
+  kind 'quarantine' — the raw input and the reason it could not enter the pipeline.
+One row per record, not one per violation: every row crosses the Python/JVM boundary, and that
+crossing is what costs most.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from udfs.schema import DomainSchema
 from udfs.validation import RecordInvalid, parse_timestamp, validate_record
 
 OUTPUT_COLUMNS = (
-    "kind", "record_id", "event_date", "event_ms", "reason", "raw",
-    "rule_id", "regulation", "field", "severity", "description", "group_key",
+    "kind", "record_id", "event_date", "event_ms", "reason", "raw", "group_key", "alert",
+    "violations",
 )  # fmt: skip
-RECORD, VIOLATION, QUARANTINE, ALERT = "record", "violation", "quarantine", "alert"
+VIOLATION_FIELDS = ("rule_id", "regulation", "field", "severity", "description")
+RECORD, QUARANTINE = "record", "quarantine"
 MAX_LINE_CHARS = 1_000_000
 
 
@@ -124,24 +126,18 @@ class RecordProcessor:
         event_date = created.date().isoformat()
         event_ms = str(int(created.timestamp() * 1000))
         key = group_key(protected, self.hierarchies, self.ladder) if self.window_keys else None
-        out = [
-            (RECORD, record_id, event_date, event_ms, None, None, None, None, None, None, None,
-             key, *(protected.get(n) or None for n in self.payload), extra)
+        alert = None
+        top = max((severity_rank(v.severity) for v in violations), default=-1)
+        if self.alert_rank is not None and top >= self.alert_rank:
+            alert = self.alert(record_id, protected, violations, source_ms)
+        found = [(v.rule_id, v.regulation, v.field, v.severity, v.description) for v in violations]
+        return [
+            (RECORD, record_id, event_date, event_ms, None, None, key, alert, found,
+             *(protected.get(n) or None for n in self.payload), extra)
         ]  # fmt: skip
-        for v in violations:
-            out.append(
-                (VIOLATION, record_id, event_date, event_ms, None, None, v.rule_id, v.regulation,
-                 v.field, v.severity, v.description, None, *self.blank, None)
-            )  # fmt: skip
-        if self.alert_rank is not None and violations:
-            top = max(severity_rank(v.severity) for v in violations)
-            if top >= self.alert_rank:
-                out.append(
-                    self.alert(record_id, event_date, event_ms, protected, violations, source_ms)
-                )
-        return out
 
-    def alert(self, record_id, event_date, event_ms, protected, violations, source_ms) -> tuple:
+    def alert(self, record_id, protected, violations, source_ms) -> str:
+        """The alert message: the tokenized record and its violations, as JSON."""
         payload = {
             "record_id": record_id,
             "domain": self.schema.domain,
@@ -159,10 +155,7 @@ class RecordProcessor:
             "record": {k: v for k, v in protected.items() if k not in self.quasi_identifiers},
             "source_ms": source_ms,
         }
-        return self.row(
-            ALERT, record_id=record_id, event_date=event_date, event_ms=event_ms,
-            raw=json.dumps(payload, separators=(",", ":")),
-        )  # fmt: skip
+        return json.dumps(payload, separators=(",", ":"))
 
     def process_message(
         self, message: str | bytes | None, source_ms: int | None = None

@@ -12,11 +12,17 @@ from pyflink.common import Row
 from pyflink.table import DataTypes
 from pyflink.table.udf import TableFunction, udtf
 
-from udfs.pipeline import OUTPUT_COLUMNS, LineProcessor, RecordProcessor, output_names
+from udfs.pipeline import (
+    OUTPUT_COLUMNS,
+    VIOLATION_FIELDS,
+    LineProcessor,
+    RecordProcessor,
+    output_names,
+)
 from udfs.schema import DomainSchema
 
-_REGULATION, _FIELD, _EVENT_MS = (
-    OUTPUT_COLUMNS.index(c) for c in ("regulation", "field", "event_ms")
+_EVENT_MS, _ALERT, _VIOLATIONS = (
+    OUTPUT_COLUMNS.index(c) for c in ("event_ms", "alert", "violations")
 )
 
 
@@ -45,29 +51,43 @@ class ComplianceMetrics:
         if not rows:
             return
         self.records_in.inc()
-        seen = set()
         for row in rows:
-            kind = row[0]
-            if kind == "violation":
-                key = (row[_REGULATION], row[_FIELD])
-                if key not in seen:
-                    seen.add(key)
-                    counter = self.violations.get(row[_REGULATION])
+            if row[0] == "record":
+                for regulation in {(v[1], v[2]) for v in row[_VIOLATIONS]}:
+                    counter = self.violations.get(regulation[0])
                     if counter is not None:
                         counter.inc()
-            elif kind == "record" and row[_EVENT_MS]:
-                self.lag_ms = int(time.time() * 1000) - int(row[_EVENT_MS])
-            elif kind == "quarantine":
+                if row[_ALERT] is not None:
+                    self.alerts.inc()
+                if row[_EVENT_MS]:
+                    self.lag_ms = int(time.time() * 1000) - int(row[_EVENT_MS])
+            elif row[0] == "quarantine":
                 self.quarantined.inc()
-            elif kind == "alert":
-                self.alerts.inc()
 
     def source_latency(self, source_ms: int) -> None:
         self.latency_ms = int(time.time() * 1000) - source_ms
 
 
+VIOLATIONS_TYPE = DataTypes.ARRAY(
+    DataTypes.ROW([DataTypes.FIELD(n, DataTypes.STRING()) for n in VIOLATION_FIELDS])
+)
+
+
 def output_types(schema: DomainSchema) -> list:
-    return [DataTypes.STRING() for _ in output_names(schema)]
+    return [
+        VIOLATIONS_TYPE if name == "violations" else DataTypes.STRING()
+        for name in output_names(schema)
+    ]
+
+
+def violation_rows_sql(processed: str = "processed") -> str:
+    """One row per violation (record_id, event_date, VIOLATION_FIELDS), exploded in the JVM."""
+    fields = [f"`{n}`" for n in VIOLATION_FIELDS]
+    return (
+        f"SELECT p.record_id, p.event_date, {', '.join('V.' + f for f in fields)} "
+        f"FROM {processed} AS p CROSS JOIN UNNEST(p.violations) AS V({', '.join(fields)}) "
+        "WHERE p.kind = 'record'"
+    )
 
 
 class _Base(TableFunction):
@@ -86,6 +106,10 @@ class _Base(TableFunction):
     def emit(self, rows: list[tuple]):
         self.metrics.count(rows)
         for row in rows:
+            found = row[_VIOLATIONS]
+            if found:
+                row = list(row)
+                row[_VIOLATIONS] = [Row(*v) for v in found]
             yield Row(*row)
 
 
