@@ -85,6 +85,7 @@ class RecordProcessor:
     ):  # fmt: skip
         self.schema = schema
         self.names = schema.names
+        self.name_set = frozenset(schema.names)
         policy = ProtectionPolicy.from_config(schema.protection)
         self.rules = build_rule_set(rules_config, schema, as_of, extra_kinds=policy.mask_kinds)
         self.protector = Protector(policy, TokenKey(key_secret, throwaway_key))
@@ -175,7 +176,7 @@ class RecordProcessor:
         if not isinstance(data, dict):
             return [self.quarantine("JSON value is not an object", message)]
         values = {n: _text(data.get(n)) for n in self.names}
-        extras = {k: v for k, v in data.items() if k not in self.schema.names}
+        extras = {k: v for k, v in data.items() if k not in self.name_set}
         return self.process_record(
             values, message, json.dumps(extras) if extras else None, source_ms
         )

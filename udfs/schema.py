@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +36,15 @@ class DomainSchema:
     protection: dict[str, Any] = field(default_factory=dict)
     anonymity: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property  # read per record: computed once
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-    @property
+    @cached_property  # read per record: computed once
     def required(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.required)
 
-    @property
+    @cached_property  # read per record: computed once
     def personal(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.personal)
 
