@@ -85,6 +85,16 @@ def finish_run(conn, job_id: str, status: str, summary: dict[str, Any], finished
         )
 
 
+def insert_violations_sql(
+    domain: str, job_id: str, detected_at: str, source: str, table: str = "audit_violations"
+) -> str:
+    """INSERT of `source`'s violation rows into the jdbc sink; `detected_at` is a SQL expression."""
+    return (
+        f"INSERT INTO {table} SELECT '{domain}', record_id, rule_id, `field`, regulation, "
+        f"severity, description, {detected_at}, '{job_id}' FROM {source}"
+    )
+
+
 def jdbc_violations_ddl(
     table: str = "audit_violations", settings: DatabaseSettings | None = None
 ) -> str:

@@ -135,7 +135,9 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
     if job.audit:
         t_env.execute_sql(audit.jdbc_violations_ddl("audit_violations"))
         statements.add_insert_sql(
-            f"INSERT INTO audit_violations {violation_select} FROM violation_rows"
+            audit.insert_violations_sql(
+                job.domain, job.job_id, f"TIMESTAMP '{detected_at}'", "violation_rows"
+            )
         )
     return statements
 

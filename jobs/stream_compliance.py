@@ -276,8 +276,12 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
     if job.audit:
         t_env.execute_sql(audit.jdbc_violations_ddl("audit_violations"))
         statements.add_insert_sql(
-            f"INSERT INTO audit_violations SELECT '{job.domain}', {violation_cols}, "
-            f"CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3)), '{job.job_id}' FROM violation_rows"
+            audit.insert_violations_sql(
+                job.domain,
+                job.job_id,
+                "CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3))",  # when the stream saw it
+                "violation_rows",
+            )
         )
     return statements
 
