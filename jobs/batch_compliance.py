@@ -159,9 +159,9 @@ def release(job: BatchJob, schema: DomainSchema) -> dict:
     hierarchies = hierarchies_from_config(anonymity)
     sensitive = anonymity.get("sensitive")
     table = build_qi_table(
-        {q: staged.column(q).to_pylist() for q in qis},
+        {q: staged.column(q).to_numpy() for q in qis},
         hierarchies,
-        staged.column(sensitive).to_pylist() if l_diverse and sensitive else None,
+        staged.column(sensitive).to_numpy() if l_diverse and sensitive else None,
     )
     try:
         decision = search_levels(table, k, max_suppression, l_diverse)
@@ -174,7 +174,8 @@ def release(job: BatchJob, schema: DomainSchema) -> dict:
         staged = staged.set_column(
             staged.schema.get_field_index(q), q, pa.array(generalized[q], pa.string())
         )
-    released = staged.filter(pa.array(~suppressed))
+    # Sorted by date, each date partition is written as one file (not one per batch).
+    released = staged.filter(pa.array(~suppressed)).sort_by("event_date")
     files_written = lake.write_lake(released, job.output / "lake")
     return {
         **result,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from udfs.anonymity.hierarchies import Hierarchy
 
@@ -34,6 +35,16 @@ class QiTable:
     sensitive: np.ndarray | None = None  # int code per record
 
 
+def factorize(column: Sequence[str | None]) -> tuple[list[str], np.ndarray]:
+    """The distinct values (None as "") and an int64 code per record (hash-based, O(n))."""
+    codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+    distinct = ["" if v is None or v != v else str(v) for v in uniques]
+    if len(set(distinct)) < len(distinct):  # None and "" are the same value here
+        merged, remap = pd.factorize(np.asarray(distinct, dtype=object))
+        return [str(v) for v in remap], merged[codes].astype(np.int64)
+    return distinct, codes.astype(np.int64)
+
+
 def build_qi_table(
     values: dict[str, Sequence[str | None]],
     hierarchies: dict[str, Hierarchy],
@@ -43,9 +54,8 @@ def build_qi_table(
     columns = []
     rows = 0
     for name, column in values.items():
-        raw = np.asarray([v or "" for v in column], dtype=object)
-        rows = len(raw)
-        distinct, inverse = np.unique(raw, return_inverse=True)
+        distinct, inverse = factorize(column)
+        rows = len(inverse)
         spread = max(len(distinct) - 1, 1)
         hierarchy = hierarchies[name]
         codes, labels, penalty = [], [], []
@@ -59,11 +69,7 @@ def build_qi_table(
             labels.append([str(x) for x in gen_distinct])
             penalty.append(((covers[gen_inverse] - 1) / spread)[inverse])
         columns.append(QiColumn(name, codes, labels, penalty))
-    sens = None
-    if sensitive is not None:
-        sens = np.unique(
-            np.asarray([v or "" for v in sensitive], dtype=object), return_inverse=True
-        )[1]
+    sens = factorize(sensitive)[1] if sensitive is not None else None
     return QiTable(columns, rows, sens)
 
 
@@ -75,19 +81,29 @@ def group_keys(table: QiTable, levels: Sequence[int]) -> np.ndarray:
         codes = column.codes[level]
         width = len(column.labels[level])
         if bound * width >= 2**62:  # re-number densely before the product could overflow
-            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+            key = pd.factorize(key)[0].astype(np.int64)
             bound = int(key.max()) + 1 if len(key) else 1
         key = key * width + codes
         bound *= width
     return key
 
 
+def group_sizes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per record a group index, and the size of each group: by counting when the key range is
+    small, else by hashing (no sort: this runs once per lattice node)."""
+    if len(key) == 0:
+        return key, np.zeros(0, dtype=np.int64)
+    bound = int(key.max()) + 1
+    if bound > 4 * len(key) + 4096:
+        key = pd.factorize(key)[0]
+    return key, np.bincount(key)
+
+
 def small_groups(
     table: QiTable, levels: Sequence[int], k: int, l_diverse: int | None
 ) -> np.ndarray:
     """Mask of records whose group is smaller than k (or less than l-diverse)."""
-    key = group_keys(table, levels)
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    inverse, counts = group_sizes(group_keys(table, levels))
     short = counts[inverse] < k
     if l_diverse and table.sensitive is not None:
         pairs = np.unique(

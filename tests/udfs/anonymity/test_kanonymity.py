@@ -3,11 +3,19 @@
 import itertools
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from connectors.synthetic.generator import generate
 from udfs.anonymity.hierarchies import hierarchies_from_config
-from udfs.anonymity.kanonymity import NoFeasibleRelease, apply_levels, build_qi_table, search_levels
+from udfs.anonymity.kanonymity import (
+    NoFeasibleRelease,
+    apply_levels,
+    build_qi_table,
+    factorize,
+    group_sizes,
+    search_levels,
+)
 from udfs.schema import load_schema
 
 ANON = load_schema("healthcare").anonymity
@@ -100,3 +108,20 @@ def test_impossible_target_is_a_clear_error():
     table = build_qi_table({"gender": ["F", "M"]}, {"gender": HIER["gender"]})
     with pytest.raises(NoFeasibleRelease, match="k=5"):
         search_levels(table, 5, 0.0)
+
+
+def test_factorize_treats_missing_as_empty():
+    distinct, codes = factorize(["a", None, "", "b", "a"])
+    assert [distinct[c] for c in codes] == ["a", "", "", "b", "a"]
+    assert len(distinct) == 3
+
+
+def test_group_sizes_same_by_counting_and_by_hashing():
+    rng = np.random.default_rng(1)
+    small = rng.integers(0, 50, 1000)
+    sparse = small * 10**12  # a key range far larger than the records: the hashing path
+    for key in (small, sparse):
+        index, counts = group_sizes(key)
+        expected = {v: int((small == v).sum()) for v in np.unique(small)}
+        assert sorted(counts[counts > 0].tolist()) == sorted(expected.values())
+        assert all(counts[index][i] == expected[small[i]] for i in range(len(small)))
