@@ -7,17 +7,16 @@ token for an identifier. The key never leaves this object: it is not in repr, lo
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-TOKEN_CHARS = 16  # 80 bits
-_ALPHABET = bytes.maketrans(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"abcdefghijklmnopqrstuvwxyzABCDEF"
-)
+TOKEN_CHARS = 16  # 80 bits: base32 of the digest's first 10 bytes, letters only
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEF"
+# Two base32 letters per 10 bits: 8 table lookups per token instead of the stdlib's loop.
+_PAIRS = tuple(_LETTERS[i >> 5] + _LETTERS[i & 31] for i in range(1024))
 _SEPARATORS = str.maketrans("", "", " -.()")
 COMPACT_FIELDS = {"ssn", "card_number", "phone", "account_number", "iban"}
 
@@ -93,11 +92,20 @@ def normalize(field: str, value: str) -> str:
     return value
 
 
+def _letters(digest: bytes) -> str:
+    """The first 80 bits of the digest as 16 letters (base32 order, letters-only alphabet)."""
+    n = int.from_bytes(digest[:10], "big")
+    p = _PAIRS
+    return (
+        p[n >> 70] + p[(n >> 60) & 1023] + p[(n >> 50) & 1023] + p[(n >> 40) & 1023]
+        + p[(n >> 30) & 1023] + p[(n >> 20) & 1023] + p[(n >> 10) & 1023] + p[n & 1023]
+    )  # fmt: skip
+
+
 def tokenize_identifier(key: TokenKey, field: str, value: str, keep_last4: bool = False) -> str:
     """`tok_<field>_<16 letters>`, plus `_<last four digits>` for cards when asked."""
     digest = key.digest(f"{field}\x00{normalize(field, value)}".encode())
-    body = base64.b32encode(digest[:10]).translate(_ALPHABET).decode()[:TOKEN_CHARS]
-    token = f"tok_{field}_{body}"
+    token = f"tok_{field}_{_letters(digest)}"
     if keep_last4:
         digits = [c for c in value if c.isdigit()]
         if len(digits) >= 4:

@@ -76,3 +76,21 @@ def test_key_never_shows():
         import pickle
 
         pickle.dumps(KEY)
+
+
+def test_token_is_hmac_sha256_in_base32_letters():
+    """The token format is a contract (tokens join across runs and versions): 16 base32 letters
+    of HMAC-SHA256(key, field NUL normalized value), alphabet A-Z2-7 mapped to a-zA-F."""
+    import base64
+    import hashlib
+    import hmac
+
+    secret = b"unit-test-key-0123456789"
+    letters = bytes.maketrans(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"abcdefghijklmnopqrstuvwxyzABCDEF"
+    )
+    for value in ("123456789", "a@b.org", "x" * 200, "Ünïcode"):
+        normalized = value.lower()  # e-mail addresses are tokenized lower-cased
+        digest = hmac.digest(secret, f"email\x00{normalized}".encode(), hashlib.sha256)
+        body = base64.b32encode(digest[:10]).translate(letters).decode()
+        assert tokenize_identifier(KEY, "email", value) == f"tok_email_{body}"
