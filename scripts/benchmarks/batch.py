@@ -1,11 +1,12 @@
 """The batch job on generated healthcare rows in the local MiniCluster (parallelism from
 conf/pipeline/local.yaml): records/s end to end and with start-up excluded, phase times, and the
-peak memory of the driver and its Python workers."""
+peak memory of the whole process tree (driver, JVM, Python workers); then, on the same file, the
+single-process pandas baseline (scripts/benchmarks/pandas_baseline.py) and the ratios."""
 
 from __future__ import annotations
 
 import json
-import resource
+import os
 import secrets
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from connectors.settings import PROJECT_ROOT
 from connectors.synthetic.generator import DEFAULT_AS_OF, write_dataset
+from scripts.benchmarks.memory import TreePeak
 
 TARGET = 50_000
 
@@ -25,34 +27,58 @@ def run(rows: int, out: Path) -> dict:
         write_dataset("healthcare", rows, data, seed=7, as_of=DEFAULT_AS_OF, jsonl=False)
         print(f"generated {rows:,} rows in {time.perf_counter() - started:.0f}s", flush=True)
     output = out / f"batch-{rows}-out"
-    env_key = {"COMPLIANCE_TOKEN_KEY": secrets.token_hex(32)}
+    env = {**os.environ, "COMPLIANCE_TOKEN_KEY": secrets.token_hex(32)}
+    as_of = DEFAULT_AS_OF.isoformat()
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "jobs.batch_compliance", "--input", str(data / "records.csv"), "--domain",
-         "healthcare", "--output", str(output), "--as-of", DEFAULT_AS_OF.isoformat()],
-        check=True, cwd=PROJECT_ROOT, env={**__import__("os").environ, **env_key},
+    job = subprocess.Popen(
+        [sys.executable, "-m", "jobs.batch_compliance", "--input", str(data / "records.csv"),
+         "--domain", "healthcare", "--output", str(output), "--as-of", as_of],
+        cwd=PROJECT_ROOT, env=env,
     )  # fmt: skip
+    with TreePeak(job.pid) as flink_memory:
+        if job.wait() != 0:
+            raise SystemExit(f"the batch job failed (exit {job.returncode})")
     wall = time.perf_counter() - started
     summary = json.loads((output / "summary.json").read_text())
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("pandas baseline on the same file ...", flush=True)
+    baseline = subprocess.Popen(
+        [sys.executable, "-m", "scripts.benchmarks.pandas_baseline", "--input",
+         str(data / "records.csv"), "--domain", "healthcare", "--output",
+         str(out / f"batch-{rows}-pandas"), "--as-of", as_of],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    with TreePeak(baseline.pid) as pandas_memory:
+        stdout, _ = baseline.communicate()
+    if baseline.returncode != 0:
+        raise SystemExit(f"the pandas baseline failed (exit {baseline.returncode})")
+    pandas = json.loads(stdout.strip().splitlines()[-1])
+    flink_rate = summary["records_per_s_excluding_startup"]
     report = {
         "rows": rows,
         "process_wall_seconds": round(wall, 1),
         "records_per_s_end_to_end": round(rows / wall),
-        "records_per_s_excluding_startup": summary["records_per_s_excluding_startup"],
+        "records_per_s_excluding_startup": flink_rate,
         "job_wall_seconds": summary["wall_seconds"],
         "startup_seconds": summary["startup_seconds"],
         "scan_seconds": summary["scan_seconds"],
         "release_seconds": summary["release_seconds"],
-        "peak_child_rss_mib": round(children.ru_maxrss / 1024),
+        "peak_rss_mib": flink_memory.mib,
         "target_records_per_s": TARGET,
-        "ratio_to_target": round(summary["records_per_s_excluding_startup"] / TARGET, 3),
+        "ratio_to_target": round(flink_rate / TARGET, 3),
         "reconciled": summary["reconciled"],
+        "pandas": {**pandas, "peak_rss_mib": pandas_memory.mib},
+        "ratio_to_pandas_end_to_end": round(rows / wall / pandas["records_per_s"], 3),
+        "ratio_to_pandas_excluding_startup": round(flink_rate / pandas["records_per_s"], 3),
     }
     print(
         f"batch job, {rows:,} healthcare rows, MiniCluster: {report['records_per_s_end_to_end']:,} records/s end to end "
-        f"({wall:.0f}s incl. JVM start), {report['records_per_s_excluding_startup']:,.0f} records/s excluding start-up "
+        f"({wall:.0f}s incl. JVM start), {flink_rate:,.0f} records/s excluding start-up "
         f"(target {TARGET:,}: ratio {report['ratio_to_target']}); scan {summary['scan_seconds']:.0f}s, "
-        f"k-anonymity + lake {summary['release_seconds']:.0f}s; peak RSS of the largest child {report['peak_child_rss_mib']} MiB"
+        f"k-anonymity + lake {summary['release_seconds']:.0f}s; peak RSS (driver + JVM + Python workers) "
+        f"{flink_memory.mib:,} MiB\n"
+        f"pandas baseline, one process, same rules and tokenization: {pandas['records_per_s']:,} records/s "
+        f"({pandas['seconds']:.0f}s), peak RSS {pandas_memory.mib:,} MiB; Flink/pandas: "
+        f"{report['ratio_to_pandas_end_to_end']} end to end, {report['ratio_to_pandas_excluding_startup']} "
+        "excluding start-up"
     )
     return report
