@@ -93,7 +93,10 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
     out = job.output
     record_cols = [("record_id", "STRING"), ("event_date", "STRING")]
     record_cols += [(n, "STRING") for n in schema.names if n != "record_id"] + [("extra", "STRING")]
-    t_env.execute_sql(lake.parquet_sink_ddl("staging", out / "_staging", record_cols))
+    # Staging is read back once by the driver: no dictionaries (mostly unique values anyway).
+    t_env.execute_sql(
+        lake.parquet_sink_ddl("staging", out / "_staging", record_cols, dictionary=False)
+    )
     t_env.execute_sql(
         lake.parquet_sink_ddl(
             "violations_out",
