@@ -81,10 +81,11 @@ def records_in(job_id: str) -> float:
     return sum(float(m.get("sum", 0)) for m in rest_get(f"{base}?get={','.join(names)}&agg=sum"))
 
 
-def warm_up(job_id: str, topic: str, data: Path, timeout: float = 300) -> None:
-    """RUNNING comes long before the Python workers serve records: send a warm-up batch (other
-    record ids) and wait until the job has read it, so latency counts from a warm job."""
-    produced = ingest(topic, data / "records.jsonl", rate=None, progress=False)["sent"]
+def warm_up(job_id: str, topic: str, data: Path, rate: int, timeout: float = 300) -> None:
+    """RUNNING comes long before the Python workers serve records: send a warm-up run (other
+    record ids) at the measured rate and wait until the job has read all of it, so latency
+    counts from a job in its steady state."""
+    produced = ingest(topic, data / "records.jsonl", rate=rate, progress=False)["sent"]
     deadline = time.monotonic() + timeout
     while records_in(job_id) < produced:
         if time.monotonic() > deadline:
@@ -92,6 +93,20 @@ def warm_up(job_id: str, topic: str, data: Path, timeout: float = 300) -> None:
                 f"the job did not read the {produced} warm-up records in {timeout:.0f} s"
             )
         time.sleep(1)
+
+
+WARM_UP_SECONDS = 15
+
+
+def drain(alerts: AlertTimes, quiet: float = 10, cap: float = 180) -> None:
+    """Wait until no alert has arrived for `quiet` seconds (at most `cap`): a backlog shows up
+    in the latencies instead of being cut off."""
+    deadline = time.monotonic() + cap
+    seen, since = len(alerts.times), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet:
+        time.sleep(1)
+        if len(alerts.times) != seen:
+            seen, since = len(alerts.times), time.monotonic()
 
 
 def one_rate(rate: int, seconds: int, out: Path) -> dict:
@@ -122,13 +137,15 @@ def one_rate(rate: int, seconds: int, out: Path) -> dict:
     wait_for_state(job_id, {"RUNNING"}, timeout=120)
     warmup = out / f"stream-{rate}-warmup"
     early = as_of - timedelta(seconds=seconds + 5)  # before the measured records: none late
-    write_dataset("healthcare", 2000, warmup, seed=rate + 1, as_of=early, span_seconds=1)
-    warm_up(job_id, topics["healthcare"], warmup)
-    time.sleep(2)
+    write_dataset(
+        "healthcare", rate * WARM_UP_SECONDS, warmup, seed=rate + 1, as_of=early,
+        span_seconds=WARM_UP_SECONDS,
+    )  # fmt: skip
+    warm_up(job_id, topics["healthcare"], warmup, rate)
     alerts = AlertTimes(topics["alerts"])
     alerts.start()
     produced = ingest(topics["healthcare"], data / "records.jsonl", rate=rate, progress=False)
-    time.sleep(20)  # drain
+    drain(alerts)
     alerts.stop.set()
     alerts.join()
     cancel_job(job_id)
