@@ -170,7 +170,7 @@ def one_rate(rate: int, seconds: int, out: Path) -> dict:
     alerts.stop.set()
     alerts.join()
     cancel_job(job_id)
-    sent = sent_times(topics["healthcare"], rows)
+    sent = sent_times(topics["healthcare"], rows + rate * WARM_UP_SECONDS)  # warm-up included
     measured = set(re.findall(r'"record_id":\s*"([^"]+)"', (data / "records.jsonl").read_text()))
     pairs = sorted(
         (sent[k], alerts.times[k] - sent[k]) for k in alerts.times if k in sent and k in measured
@@ -200,8 +200,9 @@ def one_rate(rate: int, seconds: int, out: Path) -> dict:
         and result["last_tenth_median_ms"] < max(3 * result["first_tenth_median_ms"], 1000)
     )
     print(
-        f"rate {rate}/s for {seconds}s: produced {produced['rate']:.0f}/s, alerts {len(latencies):,} "
-        f"of {len(expected):,} expected, "
+        f"rate {rate}/s for {seconds}s: produced {produced['rate']:.0f}/s, alerts "
+        f"{len(expected) - result['alerts_missing']:,} of {len(expected):,} expected "
+        f"({len(latencies):,} timed), "
         f"latency p50 {result['p50_ms']:.0f} ms p95 {result['p95_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms; "
         f"median first/last tenth {result['first_tenth_median_ms']:.0f}/{result['last_tenth_median_ms']:.0f} ms "
         f"→ {'sustained' if result['sustained'] else 'falls behind'}",
