@@ -30,6 +30,10 @@ OUTPUT_COLUMNS = (
     "kind", "record_id", "event_date", "event_ms", "reason", "raw", "group_key", "alert",
     "violations",
 )  # fmt: skip
+# Positions in a row of the columns read per record by the Flink wrapper and the benchmarks.
+RECORD_ID_AT, EVENT_MS_AT, ALERT_AT, VIOLATIONS_AT = (
+    OUTPUT_COLUMNS.index(c) for c in ("record_id", "event_ms", "alert", "violations")
+)
 VIOLATION_FIELDS = ("rule_id", "regulation", "field", "severity", "description")
 RECORD, QUARANTINE = "record", "quarantine"
 MAX_LINE_CHARS = 1_000_000

@@ -23,7 +23,14 @@ from pathlib import Path
 import pandas as pd
 
 from connectors import files
-from udfs.pipeline import RECORD, VIOLATION_FIELDS, RecordProcessor, payload_names
+from udfs.pipeline import (
+    RECORD,
+    RECORD_ID_AT,
+    VIOLATION_FIELDS,
+    VIOLATIONS_AT,
+    RecordProcessor,
+    output_names,
+)
 from udfs.protect.tokenize import key_secret_from_env
 from udfs.schema import CONF_DIR, load_schema, read_yaml
 from udfs.validation import parse_timestamp
@@ -47,13 +54,11 @@ def run(input_path: Path, domain: str, output: Path, as_of: datetime) -> dict:
         for out in processor.process_record(values, ",".join(row), extra):
             if out[0] == RECORD:
                 records.append(out)
-                violations.extend((out[1], *v) for v in out[8])
+                violations.extend((out[RECORD_ID_AT], *v) for v in out[VIOLATIONS_AT])
             else:
                 quarantined += 1
-    columns = ["kind", "record_id", "event_date", "event_ms", "reason", "raw", "group_key"]
-    columns += ["alert", "violations", *payload_names(schema), "extra"]
     output.mkdir(parents=True, exist_ok=True)
-    lake = pd.DataFrame.from_records(records, columns=columns).drop(
+    lake = pd.DataFrame.from_records(records, columns=list(output_names(schema))).drop(
         columns=["kind", "reason", "raw", "group_key", "alert", "violations"]
     )
     lake.to_parquet(output / "records.parquet", index=False)

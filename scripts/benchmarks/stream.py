@@ -100,7 +100,7 @@ WARM_UP_SECONDS = 15
 
 def expected_alerts(path: Path, min_severity: str) -> set[str]:
     """The record ids that must raise an alert: the job's own step, run here before the job."""
-    from udfs.pipeline import RECORD, RecordProcessor
+    from udfs.pipeline import ALERT_AT, RECORD, RECORD_ID_AT, RecordProcessor
     from udfs.schema import load_schema, read_yaml
 
     processor = RecordProcessor(
@@ -111,8 +111,8 @@ def expected_alerts(path: Path, min_severity: str) -> set[str]:
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             for row in processor.process_message(line.rstrip("\n")):
-                if row[0] == RECORD and row[7] is not None:
-                    ids.add(row[1])
+                if row[0] == RECORD and row[ALERT_AT] is not None:
+                    ids.add(row[RECORD_ID_AT])
     return ids
 
 

@@ -13,17 +13,15 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import TableFunction, udtf
 
 from udfs.pipeline import (
-    OUTPUT_COLUMNS,
+    ALERT_AT,
+    EVENT_MS_AT,
     VIOLATION_FIELDS,
+    VIOLATIONS_AT,
     LineProcessor,
     RecordProcessor,
     output_names,
 )
 from udfs.schema import DomainSchema
-
-_EVENT_MS, _ALERT, _VIOLATIONS = (
-    OUTPUT_COLUMNS.index(c) for c in ("event_ms", "alert", "violations")
-)
 
 
 class ComplianceMetrics:
@@ -53,14 +51,14 @@ class ComplianceMetrics:
         self.records_in.inc()
         for row in rows:
             if row[0] == "record":
-                for regulation in {(v[1], v[2]) for v in row[_VIOLATIONS]}:
-                    counter = self.violations.get(regulation[0])
+                for regulation, _field in {(v[1], v[2]) for v in row[VIOLATIONS_AT]}:
+                    counter = self.violations.get(regulation)
                     if counter is not None:
                         counter.inc()
-                if row[_ALERT] is not None:
+                if row[ALERT_AT] is not None:
                     self.alerts.inc()
-                if row[_EVENT_MS]:
-                    self.lag_ms = int(time.time() * 1000) - int(row[_EVENT_MS])
+                if row[EVENT_MS_AT]:
+                    self.lag_ms = int(time.time() * 1000) - int(row[EVENT_MS_AT])
             elif row[0] == "quarantine":
                 self.quarantined.inc()
 
@@ -106,10 +104,10 @@ class _Base(TableFunction):
     def emit(self, rows: list[tuple]):
         self.metrics.count(rows)
         for row in rows:
-            found = row[_VIOLATIONS]
+            found = row[VIOLATIONS_AT]
             if found:
                 row = list(row)
-                row[_VIOLATIONS] = [Row(*v) for v in found]
+                row[VIOLATIONS_AT] = [Row(*v) for v in found]
             yield Row(*row)
 
 
