@@ -86,12 +86,19 @@ def finish_run(conn, job_id: str, status: str, summary: dict[str, Any], finished
 
 
 def insert_violations_sql(
-    domain: str, job_id: str, detected_at: str, source: str, table: str = "audit_violations"
+    domain: str,
+    job_id: str,
+    detected_at: str,
+    source: str,
+    table: str = "audit_violations",
+    extra_columns: tuple[str, ...] = (),
 ) -> str:
-    """INSERT of `source`'s violation rows into the jdbc sink; `detected_at` is a SQL expression."""
+    """INSERT of `source`'s violation rows (the contract's columns, then `extra_columns`) into
+    `table` — the jdbc sink by default; `detected_at` is a SQL expression."""
+    extra = "".join(f", {c}" for c in extra_columns)
     return (
         f"INSERT INTO {table} SELECT '{domain}', record_id, rule_id, `field`, regulation, "
-        f"severity, description, {detected_at}, '{job_id}' FROM {source}"
+        f"severity, description, {detected_at}, '{job_id}'{extra} FROM {source}"
     )
 
 

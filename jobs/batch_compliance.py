@@ -59,11 +59,6 @@ class BatchJob:
             print(f"[batch {self.domain}] {message}", file=sys.stderr, flush=True)
 
 
-def inspect_input(job: BatchJob, schema: DomainSchema) -> dict[str, str]:
-    """Headers per file (the driver reads each file's first line); clear errors up front."""
-    return files.read_layouts(job.input, schema)
-
-
 def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str]):
     """The scan graph: raw lines → ProcessLine → staging, violations, quarantine (+ audit)."""
     from pyflink.table.expressions import col
@@ -118,18 +113,16 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
             ],
         )
     )
-    detected_at = job.started_at.strftime("%Y-%m-%d %H:%M:%S")
-    violation_select = (
-        f"SELECT '{job.domain}', record_id, rule_id, `field`, regulation, severity, description, "
-        f"TIMESTAMP '{detected_at}', '{job.job_id}'"
-    )
+    detected_at = f"TIMESTAMP '{job.started_at.strftime('%Y-%m-%d %H:%M:%S')}'"
     statements = t_env.create_statement_set()
     staged = ", ".join(f"`{n}`" for n, _ in record_cols)
     statements.add_insert_sql(
         f"INSERT INTO staging SELECT {staged} FROM processed WHERE kind = 'record'"
     )
     statements.add_insert_sql(
-        f"INSERT INTO violations_out {violation_select}, event_date FROM violation_rows"
+        audit.insert_violations_sql(
+            job.domain, job.job_id, detected_at, "violation_rows", "violations_out", ("event_date",)
+        )
     )
     statements.add_insert_sql(
         f"INSERT INTO quarantine_out SELECT record_id, reason, `raw`, '{job.domain}', '{job.job_id}' "
@@ -138,9 +131,7 @@ def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layout
     if job.audit:
         t_env.execute_sql(audit.jdbc_violations_ddl("audit_violations"))
         statements.add_insert_sql(
-            audit.insert_violations_sql(
-                job.domain, job.job_id, f"TIMESTAMP '{detected_at}'", "violation_rows"
-            )
+            audit.insert_violations_sql(job.domain, job.job_id, detected_at, "violation_rows")
         )
     return statements
 
@@ -199,7 +190,7 @@ def run(job: BatchJob) -> dict:
         schema = load_schema(job.domain)
         rules_path = job.rules_path or CONF_DIR / "rules" / f"{job.domain}.yaml"
         rules_config = read_yaml(rules_path)
-        layouts = inspect_input(job, schema)
+        layouts = files.read_layouts(job.input, schema)  # clear header errors up front
     except (SchemaError, InputError) as err:
         raise JobFailed(str(err)) from None
     try:
