@@ -12,6 +12,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from udfs.pipeline import FIELD_SEP, VIOLATION_FIELDS
+
 VIOLATION_COLUMNS = (
     "domain",
     "record_id",
@@ -93,8 +95,43 @@ def write_lake(table: pa.Table, lake_dir: Path, date_column: str = "event_date")
     return sum(1 for _ in lake_dir.rglob("*.parquet"))
 
 
+def explode_violations(staged: pa.Table, constants: dict[str, pa.Scalar]) -> pa.Table:
+    """One row per violation from the staged records' encoded `violations` lists: the contract's
+    columns (VIOLATION_COLUMNS; `constants` gives domain and any column not in the record, e.g.
+    detected_at and job_id), then event_date. Columnar: no Python per violation."""
+    lists = staged.column("violations").combine_chunks()
+    owners = pc.list_parent_indices(lists)
+    parts = pc.split_pattern(pc.list_flatten(lists), FIELD_SEP)
+    columns: dict[str, pa.Array] = {}
+    for name in dict.fromkeys((*VIOLATION_COLUMNS, *constants, "event_date")):
+        if name in constants:
+            columns[name] = pa.repeat(constants[name], len(owners))
+        elif name in VIOLATION_FIELDS:
+            columns[name] = pc.list_element(parts, VIOLATION_FIELDS.index(name))
+        else:
+            columns[name] = staged.column(name).take(owners)
+    return pa.table(columns)
+
+
+def write_table(table: pa.Table, directory: Path) -> None:
+    """One Parquet file in a fresh `directory` (replacing what was there)."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    pq.write_table(table, directory / "part-0.parquet")
+
+
 def read_lake(lake_dir: Path) -> pa.Table:
     return ds.dataset(lake_dir, format="parquet", partitioning="hive").to_table()
 
 
-__all__ = ["count_by", "parquet_sink_ddl", "pq", "read_lake", "read_parquet_dir", "write_lake"]
+__all__ = [
+    "count_by",
+    "explode_violations",
+    "parquet_sink_ddl",
+    "pq",
+    "read_lake",
+    "read_parquet_dir",
+    "write_lake",
+    "write_table",
+]

@@ -35,8 +35,15 @@ RECORD_ID_AT, EVENT_MS_AT, ALERT_AT, VIOLATIONS_AT = (
     OUTPUT_COLUMNS.index(c) for c in ("record_id", "event_ms", "alert", "violations")
 )
 VIOLATION_FIELDS = ("rule_id", "regulation", "field", "severity", "description")
+FIELD_SEP = "\x1f"  # ASCII unit separator: joins a violation's fields where it must be one string
 RECORD, QUARANTINE = "record", "quarantine"
 MAX_LINE_CHARS = 1_000_000
+
+
+def encode_violations(found: list[tuple[str, ...]]) -> list[str]:
+    """Violations as strings (VIOLATION_FIELDS joined by FIELD_SEP), the form they cross into
+    Flink and are staged in; `decode` is `text.split(FIELD_SEP)` (or SQL's SPLIT_INDEX)."""
+    return [FIELD_SEP.join(v) for v in found]
 
 
 def payload_names(schema: DomainSchema) -> tuple[str, ...]:
