@@ -1,17 +1,16 @@
-"""PyFlink table functions around udfs.pipeline: built once per worker in open(), one call per
-line or message, many rows out (the record, its violations, or its quarantine entry)."""
+"""PyFlink functions around udfs.pipeline: vectorized (Arrow) scalar functions built once per
+worker in open(), a batch of lines or messages per call, one row out per input (the record with
+its violations and alert, or its quarantine entry)."""
 
 from __future__ import annotations
 
 import gc
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
-from pyflink.common import Row
 from pyflink.table import DataTypes
-from pyflink.table.udf import ScalarFunction, TableFunction, udf, udtf
+from pyflink.table.udf import ScalarFunction, udf
 
 from udfs.pipeline import (
     ALERT_AT,
@@ -117,62 +116,11 @@ def flink_row(row: tuple) -> tuple:
     return tuple(row)
 
 
-class _Base(TableFunction):
-    def __init__(self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime,
-                 key_secret: bytes, throwaway_key: bool = False,
-                 alert_min_severity: str | None = None, window_keys: bool = False):  # fmt: skip
-        self.args = (schema, rules_config, as_of, key_secret, throwaway_key, alert_min_severity,
-                     window_keys)  # fmt: skip
-        self.processor: RecordProcessor | None = None
-
-    def open(self, function_context) -> None:
-        # Many short-lived tuples per record: a less eager young-generation collector helps.
-        gc.set_threshold(50_000, 50, 100)
-        self.metrics = ComplianceMetrics(function_context.get_metric_group())
-
-    def emit(self, rows: list[tuple]):
-        self.metrics.count((rows,))
-        for row in rows:
-            yield Row(*flink_row(row))
-
-
-class ProcessLine(_Base):
-    def __init__(self, *args: Any, layouts: dict[str, str], **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.layouts = layouts
-
-    def open(self, function_context) -> None:
-        super().open(function_context)
-        self.processor = LineProcessor(*self.args, layouts=self.layouts)
-
-    def eval(self, path: str, line: bytes):
-        yield from self.emit(self.processor.process_line(path, line))
-
-
-class ProcessMessage(_Base):
-    def open(self, function_context) -> None:
-        super().open(function_context)
-        self.processor = RecordProcessor(*self.args)
-
-    def eval(self, message: bytes, source_ts: datetime | None = None):
-        source_ms = None
-        if source_ts is not None:
-            aware = source_ts if source_ts.tzinfo else source_ts.replace(tzinfo=UTC)
-            source_ms = int(aware.timestamp() * 1000)
-        rows = self.processor.process_message(message, source_ms)
-        if source_ms is not None:
-            self.metrics.source_latency(source_ms)
-        yield from self.emit(rows)
-
-
-def as_udtf(function: _Base, schema: DomainSchema):
-    return udtf(function, result_types=output_types(schema))
-
-
 class _Vectorized(ScalarFunction):
-    """Vectorized (Arrow) forms of the table functions: a batch of inputs in, one ROW per input
-    out (kind NULL where a line is no record: a header or a blank line). The row coder's per-call
-    cost is paid once per batch; metrics are counted once per batch."""
+    """The pipeline step as a vectorized (Arrow) function: a batch of inputs in, one ROW per input
+    out (kind NULL where a line is no record: a header or a blank line). PyFlink's per-row coder
+    cost more than the rules themselves; a batch crosses a column at a time, and the metrics are
+    counted once per batch."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         self.args, self.kwargs = args, kwargs
