@@ -164,7 +164,9 @@ class RecordProcessor:
                 for v in violations
             ],
             # Tokens and masked text only: quasi-identifiers stay out of alerts.
-            "record": {k: v for k, v in protected.items() if k not in self.quasi_identifiers},
+            "record": {
+                k: v or None for k, v in protected.items() if k not in self.quasi_identifiers
+            },  # an empty field is null, as in every other output
             "source_ms": source_ms,
         }
         return json.dumps(payload, separators=(",", ":"))
