@@ -42,6 +42,7 @@ def source_ddl(
     settings: KafkaSettings | None = None,
     time_field: str | None = None,
     out_of_orderness_ms: int = 5000,
+    parallelism: int | None = None,
 ) -> str:
     """Raw message bytes plus the Kafka timestamp (the producer's send time).
 
@@ -49,9 +50,14 @@ def source_ddl(
     in _TIME_FORMATS; such messages do not move the watermark), with a bounded-out-of-orderness
     watermark that Flink pushes into the Kafka source, so each partition gets its own watermark
     and the slowest one holds it back.
+
+    With `parallelism` (`scan.parallelism`) the source runs with that many readers and Flink
+    rebalances its records over the downstream subtasks (when their parallelism differs).
     """
     settings = settings or KafkaSettings.from_env()
     bounded_opt = ",\n        'scan.bounded.mode' = 'latest-offset'" if bounded else ""
+    if parallelism:
+        bounded_opt += f",\n        'scan.parallelism' = '{int(parallelism)}'"
     time_cols = ""
     if time_field:
         text = f"JSON_VALUE(CAST(message AS STRING), '$.{time_field}')"

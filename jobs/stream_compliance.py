@@ -127,6 +127,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
                 job.bounded,
                 time_field="created_at",
                 out_of_orderness_ms=int(job.pipeline.stream.get("out_of_orderness_ms", 5000)),
+                parallelism=job.pipeline.kafka.get("source_parallelism"),
             )
         )
         fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True)
