@@ -60,11 +60,23 @@ def prepare_output(output: Path, names: tuple[str, ...]) -> None:
             target.unlink()
 
 
-def read_parquet_dir(path: Path, columns: list[str] | None = None) -> pa.Table:
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+def parquet_files(path: Path) -> list[str]:
+    """The data files under `path` (Flink's in-progress and marker files start with . or _)."""
+    return [
+        str(p) for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith((".", "_"))
+    ]
+
+
+def read_parquet_dir(
+    path: Path, columns: list[str] | None = None, without: tuple[str, ...] = ()
+) -> pa.Table:
+    files = parquet_files(path)
     if not files:
         return pa.table({})
-    return ds.dataset([str(f) for f in files], format="parquet").to_table(columns=columns)
+    dataset = ds.dataset(files, format="parquet")
+    if without:
+        columns = [n for n in (columns or dataset.schema.names) if n not in without]
+    return dataset.to_table(columns=columns)
 
 
 def count_by(path: Path, column: str) -> Counter[str]:
@@ -113,12 +125,29 @@ def explode_violations(staged: pa.Table, constants: dict[str, pa.Scalar]) -> pa.
     return pa.table(columns)
 
 
-def write_table(table: pa.Table, directory: Path) -> None:
-    """One Parquet file in a fresh `directory` (replacing what was there)."""
+def write_violations(staging: Path, directory: Path, constants: dict[str, pa.Scalar]) -> int:
+    """Explode the staged records' violations (explode_violations) batch by batch into one
+    Parquet file in a fresh `directory`; returns the number of violations."""
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    pq.write_table(table, directory / "part-0.parquet")
+    files = parquet_files(staging)
+    if not files:
+        return 0
+    written = 0
+    writer = None
+    columns = ["record_id", "event_date", "violations"]
+    try:
+        for batch in ds.dataset(files, format="parquet").to_batches(columns=columns):
+            table = explode_violations(pa.Table.from_batches([batch]), constants)
+            if writer is None:
+                writer = pq.ParquetWriter(directory / "part-0.parquet", table.schema)
+            writer.write_table(table)
+            written += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    return written
 
 
 def read_lake(lake_dir: Path) -> pa.Table:
@@ -128,10 +157,11 @@ def read_lake(lake_dir: Path) -> pa.Table:
 __all__ = [
     "count_by",
     "explode_violations",
+    "parquet_files",
     "parquet_sink_ddl",
     "pq",
     "read_lake",
     "read_parquet_dir",
     "write_lake",
-    "write_table",
+    "write_violations",
 ]

@@ -130,7 +130,7 @@ def sql_timestamp(moment: datetime) -> str:
     return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S')}'"
 
 
-def write_violations(job: BatchJob, staged) -> None:
+def write_violations(job: BatchJob) -> int:
     """The violations of every staged record (published or suppressed), one row each."""
     import pyarrow as pa
 
@@ -141,19 +141,15 @@ def write_violations(job: BatchJob, staged) -> None:
         ),
         "job_id": pa.scalar(job.job_id),
     }
-    lake.write_table(lake.explode_violations(staged, constants), job.output / "violations")
+    return lake.write_violations(job.output / "_staging", job.output / "violations", constants)
 
 
 def release(job: BatchJob, schema: DomainSchema) -> dict:
     """k-anonymity over the whole input: search levels, generalize, suppress, write the lake."""
     import pyarrow as pa
 
-    staged = lake.read_parquet_dir(job.output / "_staging")
-    if "violations" in staged.column_names:
-        write_violations(job, staged)
-        staged = staged.drop_columns(["violations"])
-    else:  # no record at all: Flink wrote no staging file
-        (job.output / "violations").mkdir(exist_ok=True)
+    write_violations(job)
+    staged = lake.read_parquet_dir(job.output / "_staging", without=("violations",))
     anonymity = schema.anonymity
     k = int(anonymity.get("k", 5))
     max_suppression = float(anonymity.get("max_suppression", 0.02))
