@@ -72,13 +72,16 @@ def sent_times(topic: str, expected: int) -> dict[str, int]:
 
 
 def records_in(job_id: str) -> float:
-    """The job's `compliance.records_in`, summed over subtasks (0 before the workers report)."""
-    source = rest_get(f"/jobs/{job_id}")["vertices"][0]
-    base = f"/jobs/{job_id}/vertices/{source['id']}/subtasks/metrics"
-    names = [m["id"] for m in rest_get(base) if m["id"].endswith("compliance.records_in")]
-    if not names:
-        return 0
-    return sum(float(m.get("sum", 0)) for m in rest_get(f"{base}?get={','.join(names)}&agg=sum"))
+    """The job's `compliance.records_in`, summed over subtasks (0 before the workers report);
+    whichever vertex the Python step is chained into."""
+    total = 0.0
+    for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:
+        base = f"/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics"
+        names = [m["id"] for m in rest_get(base) if m["id"].endswith("compliance.records_in")]
+        if names:
+            values = rest_get(f"{base}?get={','.join(names)}&agg=sum")
+            total += sum(float(m.get("sum", 0)) for m in values)
+    return total
 
 
 def warm_up(job_id: str, topic: str, data: Path, rate: int, timeout: float = 300) -> None:
