@@ -118,14 +118,15 @@ def flink_row(row: tuple) -> tuple:
 
 class _Vectorized(ScalarFunction):
     """The pipeline step as a vectorized (Arrow) function: a batch of inputs in, one ROW per input
-    out (kind NULL where a line is no record: a header or a blank line). PyFlink's per-row coder
-    cost more than the rules themselves; a batch crosses a column at a time, and the metrics are
-    counted once per batch."""
+    out (kind NULL where a line is no record: a header or a blank line). A batch crosses the
+    Python/JVM boundary a column at a time instead of a row at a time through PyFlink's row coder,
+    and the metrics are counted once per batch."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         self.args, self.kwargs = args, kwargs
 
     def open(self, function_context) -> None:
+        # Many short-lived tuples per record: a less eager young-generation collector helps.
         gc.set_threshold(50_000, 50, 100)
         self.metrics = ComplianceMetrics(function_context.get_metric_group())
         self.processor = self.make_processor()
