@@ -91,6 +91,23 @@ def rest_get(path: str, rest_url: str | None = None) -> dict:
         return json.load(response)
 
 
+def compliance_metrics(job_id: str, rest_url: str | None = None) -> dict[str, float]:
+    """Every `compliance.*` metric of every vertex, summed over subtasks, by name (`records_in`,
+    `alerts`, ...): the Python steps report them from whichever vertex they are chained into;
+    empty before the workers have reported."""
+    totals: dict[str, float] = {}
+    for vertex in rest_get(f"/jobs/{job_id}", rest_url)["vertices"]:
+        base = f"/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics"
+        names = [m["id"] for m in rest_get(base, rest_url)]
+        wanted = [n for n in names if ".compliance." in n or n.startswith("compliance.")]
+        if not wanted:
+            continue
+        for item in rest_get(f"{base}?get={','.join(wanted)}&agg=sum", rest_url):
+            name = item["id"].split("compliance.", 1)[1]
+            totals[name] = totals.get(name, 0) + float(item["sum"])
+    return totals
+
+
 def job_state(job_id: str, rest_url: str | None = None) -> str:
     return rest_get(f"/jobs/{job_id}", rest_url)["state"]
 

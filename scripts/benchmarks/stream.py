@@ -14,7 +14,12 @@ from pathlib import Path
 
 import yaml
 
-from connectors.flink_cluster import cancel_job, rest_get, submit_python, wait_for_state
+from connectors.flink_cluster import (
+    cancel_job,
+    compliance_metrics,
+    submit_python,
+    wait_for_state,
+)
 from connectors.ingest import ingest
 from connectors.settings import PROJECT_ROOT, KafkaSettings
 from connectors.synthetic.generator import write_dataset
@@ -71,26 +76,13 @@ def sent_times(topic: str, expected: int) -> dict[str, int]:
     return times
 
 
-def records_in(job_id: str) -> float:
-    """The job's `compliance.records_in`, summed over subtasks (0 before the workers report);
-    whichever vertex the Python step is chained into."""
-    total = 0.0
-    for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:
-        base = f"/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics"
-        names = [m["id"] for m in rest_get(base) if m["id"].endswith("compliance.records_in")]
-        if names:
-            values = rest_get(f"{base}?get={','.join(names)}&agg=sum")
-            total += sum(float(m.get("sum", 0)) for m in values)
-    return total
-
-
 def warm_up(job_id: str, topic: str, data: Path, rate: int, timeout: float = 300) -> None:
     """RUNNING comes long before the Python workers serve records: send a warm-up run (other
     record ids) at the measured rate and wait until the job has read all of it, so latency
     counts from a job in its steady state."""
     produced = ingest(topic, data / "records.jsonl", rate=rate, progress=False)["sent"]
     deadline = time.monotonic() + timeout
-    while records_in(job_id) < produced:
+    while compliance_metrics(job_id).get("records_in", 0) < produced:
         if time.monotonic() > deadline:
             raise TimeoutError(
                 f"the job did not read the {produced} warm-up records in {timeout:.0f} s"

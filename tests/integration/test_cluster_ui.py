@@ -9,7 +9,13 @@ import time
 
 import pytest
 
-from connectors.flink_cluster import rest_get, stop_with_savepoint, submit_python, wait_for_state
+from connectors.flink_cluster import (
+    compliance_metrics,
+    rest_get,
+    stop_with_savepoint,
+    submit_python,
+    wait_for_state,
+)
 from connectors.ingest import ingest
 from connectors.settings import PROJECT_ROOT, RUN_DIR, FlinkSettings
 from tests.integration.cluster import completed_checkpoints, pipeline_config
@@ -38,31 +44,11 @@ def wait_for_records(job_id: str, count: int, timeout: float = 180) -> float:
     deadline = time.monotonic() + timeout
     seen = 0.0
     while time.monotonic() < deadline:
-        seen = metrics(job_id).get("records_in", 0.0)
+        seen = compliance_metrics(job_id).get("records_in", 0.0)
         if seen >= count:
             return seen
         time.sleep(1)
     raise TimeoutError(f"job {job_id} read {seen:.0f} of {count} records")
-
-
-def metrics(job_id: str) -> dict[str, float]:
-    """Every `compliance.*` metric of every vertex, summed over subtasks."""
-    totals: dict[str, float] = {}
-    for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:
-        names = [
-            m["id"] for m in rest_get(f"/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics")
-        ]
-        wanted = [n for n in names if ".compliance." in n or n.startswith("compliance.")]
-        if not wanted:
-            continue
-        values = rest_get(
-            f"/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics?get={','.join(wanted)}&agg=sum"
-        )
-        for item in values:
-            totals[item["id"].split("compliance.", 1)[1]] = totals.get(
-                item["id"].split("compliance.", 1)[1], 0
-            ) + float(item["sum"])
-    return totals
 
 
 ROWS = 4000
@@ -82,7 +68,7 @@ def test_metrics_ui_and_savepoint_resume(tmp_path, capsys):
 
     # Metrics through the REST API while it runs.
     first_in = wait_for_records(job_id, half)
-    first = metrics(job_id)
+    first = compliance_metrics(job_id)
     assert first_in == half
     with open(data / "malformed.csv") as handle:
         malformed_ids = {line.split(",")[0] for line in list(handle)[1:]}
