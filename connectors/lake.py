@@ -60,6 +60,13 @@ def prepare_output(output: Path, names: tuple[str, ...]) -> None:
             target.unlink()
 
 
+def fresh_dir(path: Path) -> None:
+    """An empty directory at `path`, replacing whatever was there."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+
+
 def parquet_files(path: Path) -> list[str]:
     """The data files under `path` (Flink's in-progress and marker files start with . or _)."""
     return [
@@ -89,9 +96,7 @@ def count_by(path: Path, column: str) -> Counter[str]:
 
 def write_lake(table: pa.Table, lake_dir: Path, date_column: str = "event_date") -> int:
     """Write the released records partitioned by date; returns the number of files."""
-    if lake_dir.exists():
-        shutil.rmtree(lake_dir)
-    lake_dir.mkdir(parents=True)
+    fresh_dir(lake_dir)
     if table.num_rows == 0:
         return 0
     table = table.rename_columns(["date" if n == date_column else n for n in table.column_names])
@@ -128,9 +133,7 @@ def explode_violations(staged: pa.Table, constants: dict[str, pa.Scalar]) -> pa.
 def write_violations(staging: Path, directory: Path, constants: dict[str, pa.Scalar]) -> int:
     """Explode the staged records' violations (explode_violations) batch by batch into one
     Parquet file in a fresh `directory`; returns the number of violations."""
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    fresh_dir(directory)
     files = parquet_files(staging)
     if not files:
         return 0
@@ -157,6 +160,7 @@ def read_lake(lake_dir: Path) -> pa.Table:
 __all__ = [
     "count_by",
     "explode_violations",
+    "fresh_dir",
     "parquet_files",
     "parquet_sink_ddl",
     "pq",
