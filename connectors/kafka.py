@@ -55,9 +55,9 @@ def source_ddl(
     rebalances its records over the downstream subtasks (when their parallelism differs).
     """
     settings = settings or KafkaSettings.from_env()
-    bounded_opt = ",\n        'scan.bounded.mode' = 'latest-offset'" if bounded else ""
+    options = ",\n        'scan.bounded.mode' = 'latest-offset'" if bounded else ""
     if parallelism:
-        bounded_opt += f",\n        'scan.parallelism' = '{int(parallelism)}'"
+        options += f",\n        'scan.parallelism' = '{int(parallelism)}'"
     time_cols = ""
     if time_field:
         text = f"JSON_VALUE(CAST(message AS STRING), '$.{time_field}')"
@@ -75,7 +75,7 @@ def source_ddl(
         'properties.group.id' = '{group_id}',
         'scan.startup.mode' = 'group-offsets',
         'properties.auto.offset.reset' = 'earliest',
-        'format' = 'raw'{bounded_opt}
+        'format' = 'raw'{options}
     )"""
 
 
