@@ -149,7 +149,6 @@ def release(job: BatchJob, schema: DomainSchema) -> dict:
     """k-anonymity over the whole input: search levels, generalize, suppress, write the lake."""
     import pyarrow as pa
 
-    write_violations(job)
     staged = lake.read_parquet_dir(job.output / "_staging", without=("violations",))
     anonymity = schema.anonymity
     k = int(anonymity.get("k", 5))
@@ -252,8 +251,12 @@ def _run(
     result = statements.execute()
     result.wait()
     scan_seconds = time.perf_counter() - scan_started
-    job.say(f"phase 1/2 done in {scan_seconds:.1f}s; phase 2/2: k-anonymity search and release ...")
+    job.say(
+        f"phase 1/2 done in {scan_seconds:.1f}s; "
+        "phase 2/2: violations, k-anonymity search and release ..."
+    )
     release_started = time.perf_counter()
+    write_violations(job)
     released = release(job, schema)
     release_seconds = time.perf_counter() - release_started
     shutil.rmtree(job.output / "_staging", ignore_errors=True)
