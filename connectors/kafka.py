@@ -60,7 +60,13 @@ def source_ddl(
         options += f",\n        'scan.parallelism' = '{int(parallelism)}'"
     time_cols = ""
     if time_field:
-        text = f"JSON_VALUE(CAST(message AS STRING), '$.{time_field}')"
+        # A regex, not JSON_VALUE: that parsed the whole message into a map, once in the reader
+        # for the watermark and again downstream (~15% of the TaskManager's CPU in a profile).
+        # Inside a JSON string every quote is escaped, so only a key can match; a nested object
+        # with the same key before the top-level one would win (the Python step reads the
+        # top-level value for the record's own event date).
+        pattern = f'"{time_field}"\\s*:\\s*"([^"]*)"'
+        text = f"REGEXP_EXTRACT(CAST(message AS STRING), '{pattern}', 1)"
         parsed = ", ".join(f"TO_TIMESTAMP_LTZ({text}, '{f}')" for f in _TIME_FORMATS)
         time_cols = (
             f",\n        rowtime AS COALESCE({parsed}),"
@@ -89,7 +95,7 @@ def keyed_sink_ddl(table: str, topic: str, guarantee: str = "at-least-once",
         'key.format' = 'raw', 'key.fields' = 'k',
         'value.format' = 'raw', 'value.fields-include' = 'EXCEPT_KEY',
         'sink.delivery-guarantee' = '{guarantee}',
-        'properties.linger.ms' = '0'
+        'properties.linger.ms' = '5'
     )"""
 
 
