@@ -19,6 +19,8 @@ from pathlib import Path
 
 from connectors import kafka
 
+PACE_S = 0.001  # how far ahead of the rate the producer may run before it sleeps
+
 
 def messages(path: Path) -> Iterator[tuple[str | None, bytes]]:
     """(key, value) per record: JSON Lines as they are, CSV rows turned into JSON objects."""
@@ -64,7 +66,7 @@ def ingest(
         if rate:
             due = started + sent / rate
             delay = due - time.perf_counter()
-            if delay > 0:
+            if delay > PACE_S:  # a sleep per message added ~30% to the producer's CPU
                 time.sleep(delay)
         now_ms = int(time.time() * 1000)
         while True:
