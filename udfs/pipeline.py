@@ -38,6 +38,8 @@ VIOLATION_FIELDS = ("rule_id", "regulation", "field", "severity", "description")
 FIELD_SEP = "\x1f"  # ASCII unit separator: joins a violation's fields where it must be one string
 RECORD, QUARANTINE = "record", "quarantine"
 MAX_LINE_CHARS = 1_000_000
+# json.dumps builds a new encoder per call when given separators: one, built once.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def encode_violations(found: list[tuple[str, ...]]) -> list[str]:
@@ -169,7 +171,7 @@ class RecordProcessor:
             },  # an empty field is null, as in every other output
             "source_ms": source_ms,
         }
-        return json.dumps(payload, separators=(",", ":"))
+        return _COMPACT_JSON(payload)
 
     def process_message(
         self, message: str | bytes | None, source_ms: int | None = None

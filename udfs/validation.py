@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from udfs.schema import DomainSchema
 
@@ -20,6 +21,7 @@ class RecordInvalid(ValueError):
     """The record cannot enter the pipeline; str(err) is the quarantine reason."""
 
 
+@lru_cache(maxsize=8)  # a record's created_at is read by validation, rules and the job in turn
 def parse_timestamp(text: str) -> datetime:
     """ISO-8601 to an aware UTC datetime; naive times are read as UTC."""
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
