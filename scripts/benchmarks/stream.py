@@ -23,6 +23,7 @@ from connectors.flink_cluster import (
 from connectors.ingest import ingest
 from connectors.settings import PROJECT_ROOT, KafkaSettings
 from connectors.synthetic.generator import write_dataset
+from scripts.benchmarks import cpu
 from udfs.schema import CONF_DIR
 
 
@@ -160,8 +161,10 @@ def one_rate(rate: int, seconds: int, out: Path) -> dict:
     warm_up(job_id, topics["healthcare"], warmup, rate)
     alerts = AlertTimes(topics["alerts"])
     alerts.start()
+    cpu_before = cpu.snapshot()
     produced = ingest(topics["healthcare"], data / "records.jsonl", rate=rate, progress=False)
     drain(alerts, expected)
+    cpu_used = cpu.used_since(cpu_before)
     alerts.stop.set()
     alerts.join()
     cancel_job(job_id)
@@ -187,6 +190,11 @@ def one_rate(rate: int, seconds: int, out: Path) -> dict:
         "p99_ms": percentile(latencies, 99),
         "first_tenth_median_ms": statistics.median(first) if first else None,
         "last_tenth_median_ms": statistics.median(last) if last else None,
+        # CPU seconds per 1,000 records produced, from the measured run's start to the last alert
+        "cpu_per_1000": {
+            part: round(seconds * 1000 / max(produced["sent"], 1), 3)
+            for part, seconds in cpu_used.items()
+        },
     }
     # Lag does not grow when the last records wait about as long as the first ones.
     result["sustained"] = (
@@ -200,7 +208,8 @@ def one_rate(rate: int, seconds: int, out: Path) -> dict:
         f"({len(latencies):,} timed), "
         f"latency p50 {result['p50_ms']:.0f} ms p95 {result['p95_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms; "
         f"median first/last tenth {result['first_tenth_median_ms']:.0f}/{result['last_tenth_median_ms']:.0f} ms "
-        f"→ {'sustained' if result['sustained'] else 'falls behind'}",
+        f"→ {'sustained' if result['sustained'] else 'falls behind'}; CPU s per 1,000 records: "
+        + ", ".join(f"{part} {s:.3f}" for part, s in result["cpu_per_1000"].items()),
         flush=True,
     )
     return result
