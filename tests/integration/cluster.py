@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -27,9 +28,30 @@ def taskmanager_pids() -> list[int]:
     return pids
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [c for c, p in parents.items() if p == parent]
+        found.extend(children)
+        frontier.extend(children)
+    return found
+
+
 def kill_taskmanager() -> None:
+    """SIGKILL the TaskManager and its Python workers, as a lost machine would take them: killed
+    alone, the JVM left its workers running as orphans after the test (one per CI run)."""
     for pid in taskmanager_pids():
-        os.kill(pid, 9)
+        for victim in [pid, *descendants(pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, 9)
 
 
 def start_taskmanager(timeout: float = 90) -> None:
