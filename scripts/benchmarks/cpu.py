@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from scripts.benchmarks.memory import stat_fields
+
 TICKS = os.sysconf("SC_CLK_TCK")
 # A process belongs to the first part whose marker its command line contains.
 PARTS = (
@@ -17,7 +19,7 @@ PARTS = (
 
 
 def _cpu_seconds(pid: int | str) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 

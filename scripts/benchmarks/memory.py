@@ -10,28 +10,33 @@ from pathlib import Path
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _parents() -> dict[int, int]:
-    parents = {}
+def stat_fields(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state, ppid, ...; see proc(5))."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below `root` now (from /proc)."""
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            children.setdefault(int(stat_fields(stat.parent.name)[1]), []).append(
+                int(stat.parent.name)
+            )
+        except (OSError, IndexError, ValueError):
             continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    return parents
+    found, frontier = [], [root]
+    while frontier:
+        below = children.get(frontier.pop(), [])
+        found.extend(below)
+        frontier.extend(below)
+    return found
 
 
 def tree_rss_bytes(root: int) -> int:
     """Resident memory of `root` and all its descendants now."""
-    parents = _parents()
-    tree, frontier = {root}, [root]
-    while frontier:
-        pid = frontier.pop()
-        children = [c for c, p in parents.items() if p == pid and c not in tree]
-        tree.update(children)
-        frontier.extend(children)
     total = 0
-    for pid in tree:
+    for pid in [root, *descendants(root)]:
         try:
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):

@@ -13,6 +13,7 @@ import yaml
 
 from connectors.flink_cluster import flink_home, rest_get
 from connectors.settings import RUN_DIR
+from scripts.benchmarks.memory import descendants
 from udfs.schema import CONF_DIR
 
 
@@ -26,23 +27,6 @@ def taskmanager_pids() -> list[int]:
         except (ProcessLookupError, ValueError):
             pass
     return pids
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (from /proc)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [c for c, p in parents.items() if p == parent]
-        found.extend(children)
-        frontier.extend(children)
-    return found
 
 
 def kill_taskmanager() -> None:
