@@ -60,14 +60,18 @@ class BatchJob:
             print(f"[batch {self.domain}] {message}", file=sys.stderr, flush=True)
 
 
-def build(t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str]):
-    """The scan graph: raw lines → ProcessLines (vectorized) → staging, quarantine (+ audit)."""
+def build(
+    t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
+    step: type | None = None,
+):  # fmt: skip
+    """The scan graph: raw lines → ProcessLines (vectorized) → staging, quarantine (+ audit).
+    `step` replaces ProcessLines (a subclass; the benchmark's floor skips the rules with it)."""
     from pyflink.table.expressions import col
 
     from udfs.flink.functions import ProcessLines, as_pandas_udf, violation_rows_sql
 
     process = as_pandas_udf(
-        ProcessLines(
+        (step or ProcessLines)(
             schema, rules_config, job.as_of, job.key_secret, job.throwaway_key, layouts=layouts
         ),
         schema,

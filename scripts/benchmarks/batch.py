@@ -1,7 +1,8 @@
 """The batch job on generated healthcare rows in the local MiniCluster (parallelism from
 conf/pipeline/local.yaml): records/s end to end and with start-up excluded, phase times, and the
 peak memory of the whole process tree (driver, JVM, Python workers); then, on the same file, the
-single-process pandas baseline (scripts/benchmarks/pandas_baseline.py) and the ratios."""
+floor of the scan (the same Flink graph with the rules skipped: scripts/benchmarks/batch_floor.py)
+and the single-process pandas baseline (scripts/benchmarks/pandas_baseline.py), with the ratios."""
 
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ def run(rows: int, out: Path) -> dict:
             raise SystemExit(f"the batch job failed (exit {job.returncode})")
     wall = time.perf_counter() - started
     summary = json.loads((output / "summary.json").read_text())
+    print("floor: the same scan with the rules skipped ...", flush=True)
+    floor = subprocess.run(
+        [sys.executable, "-m", "scripts.benchmarks.batch_floor", "--input",
+         str(data / "records.csv"), "--domain", "healthcare", "--as-of", as_of],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True, check=False,
+    )  # fmt: skip
+    if floor.returncode != 0:
+        raise SystemExit(f"the floor run failed (exit {floor.returncode})")
+    floor_scan = json.loads(floor.stdout.strip().splitlines()[-1])["scan_seconds"]
     print("pandas baseline on the same file ...", flush=True)
     baseline = subprocess.Popen(
         [sys.executable, "-m", "scripts.benchmarks.pandas_baseline", "--input",
@@ -62,6 +72,8 @@ def run(rows: int, out: Path) -> dict:
         "startup_seconds": summary["startup_seconds"],
         "scan_seconds": summary["scan_seconds"],
         "release_seconds": summary["release_seconds"],
+        # The scan with validate/detect/protect skipped (scripts/benchmarks/batch_floor.py).
+        "floor_scan_seconds": floor_scan,
         "peak_rss_mib": flink_memory.mib,
         "target_records_per_s": TARGET,
         "ratio_to_target": round(flink_rate / TARGET, 3),
@@ -74,7 +86,8 @@ def run(rows: int, out: Path) -> dict:
         f"batch job, {rows:,} healthcare rows, MiniCluster: {report['records_per_s_end_to_end']:,} records/s end to end "
         f"({wall:.0f}s incl. JVM start), {flink_rate:,.0f} records/s excluding start-up "
         f"(target {TARGET:,}: ratio {report['ratio_to_target']}); scan {summary['scan_seconds']:.0f}s, "
-        f"k-anonymity + lake {summary['release_seconds']:.0f}s; peak RSS (driver + JVM + Python workers) "
+        f"k-anonymity + lake {summary['release_seconds']:.0f}s; the scan with the rules "
+        f"skipped (floor) {floor_scan:.0f}s; peak RSS (driver + JVM + Python workers) "
         f"{flink_memory.mib:,} MiB\n"
         f"pandas baseline, one process, same rules and tokenization: {pandas['records_per_s']:,} records/s "
         f"({pandas['seconds']:.0f}s), peak RSS {pandas_memory.mib:,} MiB; Flink/pandas: "
