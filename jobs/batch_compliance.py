@@ -17,6 +17,7 @@ import shutil
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -260,8 +261,12 @@ def _run(
         "phase 2/2: violations, k-anonymity search and release ..."
     )
     release_started = time.perf_counter()
-    write_violations(job)
-    released = release(job, schema)
+    # The violations are written while the k-anonymity search runs: both are mostly pyarrow and
+    # numpy work outside the GIL (1M rows: a 20-22 s phase took 16-17 s, ~0.3 GiB more memory).
+    with ThreadPoolExecutor(1, thread_name_prefix="violations") as pool:
+        violations_written = pool.submit(write_violations, job)
+        released = release(job, schema)
+        violations_written.result()
     release_seconds = time.perf_counter() - release_started
     shutil.rmtree(job.output / "_staging", ignore_errors=True)
 
