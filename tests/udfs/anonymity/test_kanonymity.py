@@ -14,6 +14,7 @@ from udfs.anonymity.kanonymity import (
     build_qi_table,
     factorize,
     group_sizes,
+    information_loss,
     search_levels,
 )
 from udfs.schema import load_schema
@@ -125,3 +126,24 @@ def test_group_sizes_same_by_counting_and_by_hashing():
         expected = {v: int((small == v).sum()) for v in np.unique(small)}
         assert sorted(counts[counts > 0].tolist()) == sorted(expected.values())
         assert all(counts[index][i] == expected[small[i]] for i in range(len(small)))
+
+
+def test_information_loss_from_totals_matches_the_kept_records_sum(records):
+    """The loss is computed as each level's total less the suppressed records' penalty; it must
+    equal the plain sum over the kept records for any mask."""
+    table = build_qi_table({q: [r[q] for r in records] for q in QIS}, HIER)
+    rng = np.random.default_rng(5)
+    for levels in [
+        (0,) * len(QIS),
+        tuple(len(c.codes) - 1 for c in table.columns),
+        (1, 0, 1, 1, 1),
+    ]:
+        for share in (0.0, 0.02, 0.5):
+            suppressed = rng.random(table.rows) < share
+            kept = ~suppressed
+            direct = sum(
+                float(c.penalty[lv][kept].sum())
+                for c, lv in zip(table.columns, levels, strict=True)
+            ) + float(suppressed.sum()) * len(table.columns)
+            expected = direct / (table.rows * len(table.columns))
+            assert information_loss(table, levels, suppressed) == pytest.approx(expected, abs=1e-12)
