@@ -240,16 +240,24 @@ def run(job: BatchJob) -> dict:
     return summary
 
 
+def scan_statements(
+    job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
+    step: type | None = None,
+):  # fmt: skip
+    """A BATCH table environment for the job and its scan graph, ready to execute."""
+    from jobs.runtime import stream_table_env
+
+    _, t_env = stream_table_env(batch=True, settings=job.pipeline.flink_settings(job.parallelism))
+    t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
+    return build(t_env, job, schema, rules_config, layouts, step)
+
+
 def _run(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str], started: float
 ) -> dict:
-    from jobs.runtime import stream_table_env
-
     expected = sum(files.count_records(Path(p)) for p in layouts)
     job.say(f"{len(layouts)} file(s), {expected:,} records; job id {job.job_id}")
-    _, t_env = stream_table_env(batch=True, settings=job.pipeline.flink_settings(job.parallelism))
-    t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
-    statements = build(t_env, job, schema, rules_config, layouts)
+    statements = scan_statements(job, schema, rules_config, layouts)
     startup = time.perf_counter() - started
     job.say("phase 1/2: scan (validate, detect, protect) in Flink ...")
     scan_started = time.perf_counter()

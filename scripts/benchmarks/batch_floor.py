@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 
 from connectors import files
-from jobs.batch_compliance import BatchJob, build
+from jobs.batch_compliance import BatchJob, scan_statements
 from jobs.config import PipelineConfig
-from jobs.runtime import stream_table_env
 from udfs.flink.functions import ProcessLines
 from udfs.pipeline import RECORD, LineProcessor
 from udfs.schema import CONF_DIR, load_schema, read_yaml
@@ -34,10 +33,13 @@ class SplitOnlyProcessor(LineProcessor):
     """A line split into its fields and passed on as a record row: no rule, no protection."""
 
     def process_record(self, values, raw, extra, source_ms=None) -> list[tuple]:
-        created = values.get("created_at") or ""
+        payload = tuple(values.get(n) or None for n in self.payload)
+        event_date = (values.get("created_at") or "")[:10]
         return [
-            (RECORD, values.get("record_id"), created[:10], None, None, None, None, None, [],
-             *(values.get(n) or None for n in self.payload), extra)
+            self.row(
+                RECORD, payload, extra, record_id=values.get("record_id"), event_date=event_date,
+                violations=[],
+            )
         ]  # fmt: skip
 
 
@@ -63,9 +65,7 @@ def run(input_path: Path, domain: str, as_of: str, parallelism: int | None = Non
             throwaway_key=True, pipeline=PipelineConfig.load(None), parallelism=parallelism,
             quiet=True,
         )  # fmt: skip
-        settings = job.pipeline.flink_settings(job.parallelism)
-        _, t_env = stream_table_env(batch=True, settings=settings)
-        statements = build(t_env, job, schema, rules_config, layouts, step=SplitOnlyLines)
+        statements = scan_statements(job, schema, rules_config, layouts, step=SplitOnlyLines)
         started = time.perf_counter()
         statements.execute().wait()
         seconds = time.perf_counter() - started
