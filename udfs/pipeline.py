@@ -190,11 +190,26 @@ class RecordProcessor:
             return [self.quarantine("not valid JSON", message)]
         if not isinstance(data, dict):
             return [self.quarantine("JSON value is not an object", message)]
+        if "\\u" in message and not utf8_encodable(data):
+            return [self.quarantine(UNPAIRED_SURROGATE, message)]
         values = {n: _text(data.get(n)) for n in self.names}
         extras = {k: v for k, v in data.items() if k not in self.name_set}
         return self.process_record(
             values, message, json.dumps(extras) if extras else None, source_ms
         )
+
+
+UNPAIRED_SURROGATE = "JSON string holds an unpaired surrogate (\\ud800-\\udfff): not UTF-8"
+
+
+def utf8_encodable(data: Any) -> bool:
+    """Whether decoded JSON can be written as UTF-8: a `\\ud800` escape alone decodes to a lone
+    surrogate, which no output (Arrow, Parquet, Kafka) can hold."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str | None:

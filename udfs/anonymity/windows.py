@@ -71,3 +71,27 @@ def close_window(
                 left.extend(item for item, _ in members)
     result.suppressed.extend(record for _values, record in left)
     return result
+
+
+def group_key_column(
+    values: dict[str, Any], hierarchies: dict[str, Hierarchy], ladder: Sequence[Levels], size: int
+):
+    """`group_key` for every record of a batch (values: Arrow columns), each distinct value of a
+    quasi-identifier generalized once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from udfs.arrow import pylist
+
+    parts = []
+    for name, level in ladder[-1].items():
+        column = values.get(name)
+        if column is None:
+            column = pa.nulls(size, pa.string())
+        encoded = pc.dictionary_encode(column, null_encoding="encode")
+        hierarchy = hierarchies[name]
+        labels = [hierarchy.generalize(v, level) for v in pylist(encoded.dictionary)]
+        parts.append(pa.array(labels, pa.string()).take(encoded.indices))
+    if not parts:
+        return pa.array([""] * size, pa.string())
+    return pc.binary_join_element_wise(*parts, "|")

@@ -41,12 +41,13 @@ class TextScanner:
         self.detectors = sorted(detectors, key=lambda d: PRIORITY.index(d.kind))
         self.by_kind = {d.kind: d for d in self.detectors}
 
-    def scan(self, text: str | None) -> list[Span]:
+    def scan(self, text: str | None, starts: list[int] | None = None) -> list[Span]:
+        """`starts`: per detector, where its search may begin (see Detector.finditer)."""
         if not text:
             return []
         taken: list[Span] = []
-        for detector in self.detectors:
-            for span in detector.finditer(text):
+        for i, detector in enumerate(self.detectors):
+            for span in detector.finditer(text, starts[i] if starts else 0):
                 if all(span.end <= t.start or span.start >= t.end for t in taken):
                     taken.append(span)
         taken.sort(key=lambda s: s.start)

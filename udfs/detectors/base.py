@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +31,22 @@ class Detector:
     validate: Callable[[re.Match[str]], bool] = lambda match: True
     # Cheap test run before the regex: most free text holds no digit or no '@'.
     may_contain: Callable[[str], bool] = lambda text: True
+    # Column-wise helpers (udfs.detectors.columns). `candidate` is an RE2 pattern that matches
+    # every text this detector could find something in (a superset); `ascii_candidate` a
+    # tighter one that holds for ASCII text. `whole(column)` returns (decided, found) for field
+    # values of the common shapes, `found` being what `contains` answers.
+    candidate: str | None = None
+    ascii_candidate: str | None = None
+    whole: Callable[[Any], tuple[Any, Any]] | None = None
+    # How many characters a match may start before the ASCII candidate found inside it.
+    candidate_lead: int = 0
 
-    def finditer(self, text: str) -> Iterator[Span]:
+    def finditer(self, text: str, pos: int = 0) -> Iterator[Span]:
+        """Valid spans; `pos` skips the search of a prefix known to hold no match (look-behind
+        still sees the characters before it)."""
         if not text or not self.may_contain(text):
             return
-        for match in self.pattern.finditer(text):
+        for match in self.pattern.finditer(text, pos):
             if self.validate(match):
                 yield Span(self.kind, match.start(), match.end())
 

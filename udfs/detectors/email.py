@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import re
 
-from udfs.detectors.base import Detector
+import numpy as np
+import pyarrow as pa
 
-PATTERN = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9])?"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+from udfs.detectors.base import Detector
+from udfs.detectors.columns import regex_mask
+
+ADDRESS = (
+    r"[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9])?"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
 )
+PATTERN = re.compile(rf"(?<![\w.+-]){ADDRESS}(?![\w-])")
+# A whole value that is one address: the match Python finds at its start has the same local
+# part (it ends at the first '@'), so the value holds a valid address exactly when that local
+# part has no '..'.
+WHOLE = rf"^{ADDRESS}$"
 
 
 def _validate(match: re.Match[str]) -> bool:
@@ -17,4 +26,16 @@ def _validate(match: re.Match[str]) -> bool:
     return ".." not in local
 
 
-EMAIL = Detector("email", PATTERN, _validate, lambda text: "@" in text)
+def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    shaped = regex_mask(column, WHOLE)
+    dotted = regex_mask(column, r"^[^@]*\.\.")
+    return shaped & ~dotted, shaped & ~dotted
+
+
+# A match has an '@' and, after it, a '.' (before its top-level domain).
+CANDIDATE = r"(?s)@.*\."
+
+EMAIL = Detector(
+    "email", PATTERN, _validate, lambda text: "@" in text, CANDIDATE, whole=_whole,
+    candidate_lead=64,  # the local part before the '@'
+)  # fmt: skip

@@ -8,7 +8,10 @@ from udfs.detectors.base import Detector, has_digit
 
 PATTERN = re.compile(r"\b([A-TV-Z])(\d)([0-9A-Z])(?:\.([0-9A-Z]{1,4}))?\b")
 
-ICD10 = Detector("icd10", PATTERN, may_contain=has_digit)
+ICD10 = Detector(
+    "icd10", PATTERN, may_contain=has_digit, candidate=r"[A-TV-Z]\p{Nd}",
+    ascii_candidate=r"[A-TV-Z]\d",
+)  # fmt: skip
 
 
 def icd10_category(code: str) -> str | None:

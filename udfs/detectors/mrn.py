@@ -4,13 +4,44 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from udfs.detectors.base import Detector, has_digit
+from udfs.detectors.columns import regex_mask
 
 DEFAULT_MRN_PATTERN = r"MRN-?\d{8}"
+ANY_DIGIT = r"\p{Nd}"
+
+
+def _re2_compiles(pattern: str) -> bool:
+    try:
+        pc.match_substring_regex(pa.array([""]), pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
 
 
 def mrn_detector(pattern: str = DEFAULT_MRN_PATTERN) -> Detector:
-    return Detector("mrn", re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])"), may_contain=has_digit)
+    """An MRN is found only in a text with a digit (`may_contain`). Column-wise, where RE2
+    compiles the institution's pattern, an ASCII text is a candidate when RE2 finds it (RE2
+    and Python read ASCII alike) and a whole ASCII value that is one match is an MRN; any other
+    text goes to Python."""
+    compiled = re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])")
+    if not _re2_compiles(f"(?:{pattern})"):
+        return Detector("mrn", compiled, may_contain=has_digit, candidate=ANY_DIGIT)
+    whole_pattern = f"^(?:{pattern})$"
+
+    def whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        found = regex_mask(column, whole_pattern) & regex_mask(column, r"\d")
+        found &= regex_mask(column, r"^[\x00-\x7f]*$")
+        return found, found
+
+    return Detector(
+        "mrn", compiled, may_contain=has_digit, candidate=ANY_DIGIT,
+        ascii_candidate=f"(?:{pattern})", whole=whole,
+    )  # fmt: skip
 
 
 MRN = mrn_detector()

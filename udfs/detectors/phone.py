@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from udfs.detectors.base import Detector, digits_only, has_digit
+from udfs.detectors.columns import regex_mask
 
 NANP = r"(?:\+?1[ .-]?)?(?:\(([2-9]\d\d)\)|([2-9]\d\d))[ .-]?([2-9]\d\d)[ .-]?(\d{4})"
 E164 = r"\+[2-9]\d{7,14}"
 PATTERN = re.compile(rf"(?<![\w+-])(?:{NANP}|{E164})(?![\w-])")
+CANDIDATE = r"\p{Nd}{3}\)?[ .-]?\p{Nd}{3}[ .-]?\p{Nd}{4}|\+\p{Nd}{8}"
+# Whole values of these shapes have one parse (area and exchange cannot start with 1), and
+# Python's match at the start is that parse, reaching the end of the value.
+WHOLE_NANP = (
+    r"^(?:\+?1[ .-]?)?(?:\((?P<a>[2-9]\d\d)\)|(?P<b>[2-9]\d\d))[ .-]?(?P<x>[2-9]\d\d)[ .-]?\d{4}$"
+)
+WHOLE_E164 = rf"^{E164}$"
+# No match at all: no parse starts at 0 (the area code would start with 0 or 1, and a leading
+# 1 as the country code leaves two digits before the dash), none after a digit or a dash.
+NOT_A_PHONE = r"^[01]\d{2}-\d{3}-\d{4}$"
 
 
 def nanp_is_valid(area: str, exchange: str) -> bool:
@@ -22,4 +37,21 @@ def _validate(match: re.Match[str]) -> bool:
     return nanp_is_valid(area, match.group(3))
 
 
-PHONE = Detector("phone", PATTERN, _validate, has_digit)
+def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    nanp = regex_mask(column, WHOLE_NANP)
+    found = regex_mask(column, WHOLE_E164)
+    rows = np.flatnonzero(nanp)
+    if len(rows):
+        parts = pc.extract_regex(column.take(pa.array(rows)), WHOLE_NANP)
+        area = pc.binary_join_element_wise(parts.field("a"), parts.field("b"), "")
+        exchange = parts.field("x")
+        n11 = pc.or_(pc.ends_with(area, "11"), pc.ends_with(exchange, "11"))
+        found[rows] = ~n11.to_numpy(zero_copy_only=False)
+    return nanp | found | regex_mask(column, NOT_A_PHONE), found
+
+
+PHONE = Detector(
+    "phone", PATTERN, _validate, has_digit, CANDIDATE,
+    r"\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}|\+\d{8}", _whole,
+    candidate_lead=4,  # "+1 (" before the area code
+)  # fmt: skip

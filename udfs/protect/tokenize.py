@@ -59,6 +59,20 @@ class TokenKey:
         outer.update(inner.digest())
         return outer.digest()
 
+    def digests(self, messages: list[bytes]) -> bytes:
+        """The digests of many messages, joined (32 bytes each): `digest` without a call per
+        message, its keyed states copied in a plain loop."""
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
+        out = []
+        append = out.append
+        for message in messages:
+            inner = inner_copy()
+            inner.update(message)
+            outer = outer_copy()
+            outer.update(inner.digest())
+            append(outer.digest())
+        return b"".join(out)
+
     def __getstate__(self):
         raise TypeError("a TokenKey is not serialized; build it where it is used")
 

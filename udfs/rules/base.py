@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from udfs.detectors import Span, TextScanner
+
+if TYPE_CHECKING:
+    from udfs.rules.batch import BatchView, Found
 
 SEVERITIES = ("low", "medium", "high", "critical")
 REGULATIONS = ("HIPAA", "GDPR", "PCI-DSS", "LOCATION")
@@ -75,6 +78,27 @@ class Rule:
 
     def check(self, record: RecordView) -> Iterator[Violation]:
         raise NotImplementedError
+
+    def check_batch(self, batch: BatchView) -> Iterator[Found]:
+        """The violations of a whole batch. The built-in rules do this column-wise; this default
+        (the slow path, for rules written per record) calls `check` on every record: the j-th
+        violation of each record goes into the j-th Found, which keeps each record's order."""
+        import numpy as np
+
+        from udfs.rules.batch import Found
+
+        chunks: list[tuple[list[int], list[str], list[str], list[str]]] = []
+        for row in range(batch.size):
+            for j, found in enumerate(self.check(batch.record(row))):
+                if j == len(chunks):
+                    chunks.append(([], [], [], []))
+                rows, fields, descriptions, severities = chunks[j]
+                rows.append(row)
+                fields.append(found.field)
+                descriptions.append(found.description)
+                severities.append(found.severity)
+        for rows, fields, descriptions, severities in chunks:
+            yield Found(np.array(rows, dtype=np.int64), fields, descriptions, severities)
 
 
 REGISTRY: dict[str, type[Rule]] = {}

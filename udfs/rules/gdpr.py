@@ -6,8 +6,25 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from udfs.arrow import pylist
 from udfs.rules.base import RecordView, Rule, Violation, register
+from udfs.rules.batch import BatchView, Found
 from udfs.validation import parse_timestamp
+
+
+def consent_true(column: pa.Array) -> np.ndarray:
+    """Per value: `value.strip().lower() == "true"` (Python only for the rare odd spellings)."""
+    exact = pc.equal(column, "true").fill_null(False).to_numpy(zero_copy_only=False)
+    plain = pc.or_kleene(pc.is_in(column, pa.array(["true", "false", ""])), column.is_null())
+    odd = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    if len(odd):
+        texts = pylist(column.take(pa.array(odd)))
+        exact[odd] = [t.strip().lower() == "true" for t in texts]
+    return exact
 
 
 @register
@@ -27,6 +44,14 @@ class Consent(Rule):
                 "consent_given", "personal data present while consent is not given"
             )
 
+    def check_batch(self, batch: BatchView) -> Iterator[Found]:
+        personal = np.zeros(batch.size, dtype=bool)
+        for field in self.personal_fields:
+            personal |= batch.present(field)
+        rows = np.flatnonzero(personal & ~consent_true(batch.column("consent_given")))
+        if len(rows):
+            yield Found(rows, "consent_given", "personal data present while consent is not given")
+
 
 @register
 class Retention(Rule):
@@ -43,4 +68,17 @@ class Retention(Rule):
         if created and record.as_of - parse_timestamp(created) > self.retention:
             yield self.violation(
                 "created_at", f"record older than the {self.retention_days}-day retention period"
+            )
+
+    def check_batch(self, batch: BatchView) -> Iterator[Found]:
+        from udfs.engine.timestamps import micros_of
+
+        valid, micros = batch.micros("created_at")
+        limit = micros_of(batch.as_of) - self.retention // timedelta(microseconds=1)
+        rows = np.flatnonzero(valid & (micros < limit))
+        if len(rows):
+            yield Found(
+                rows,
+                "created_at",
+                f"record older than the {self.retention_days}-day retention period",
             )

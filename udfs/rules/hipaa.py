@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from udfs.detectors import BUILTIN
 from udfs.rules.base import RecordView, Rule, Violation, register
+from udfs.rules.batch import BatchView, Found
 
 KIND_NAMES = {"ssn": "SSN", "mrn": "medical record number", "phone": "phone number",
               "email": "e-mail address"}  # fmt: skip
@@ -41,6 +44,17 @@ class IdentifierInClear(Rule):
                     self.severity_by_field.get(field),
                 )
 
+    def check_batch(self, batch: BatchView) -> Iterator[Found]:
+        for field, kind in self.fields.items():
+            rows = np.flatnonzero(batch.contains(kind, field))
+            if len(rows):
+                yield Found(
+                    rows,
+                    field,
+                    f"valid {KIND_NAMES.get(kind, kind)} in clear text in field {field}",
+                    self.severity_by_field.get(field),
+                )
+
 
 @register
 class PhiInFreeText(Rule):
@@ -56,5 +70,24 @@ class PhiInFreeText(Rule):
         for field in self.fields:
             found = sorted({s.kind for s in record.spans(field) if s.kind in self.kinds})
             if found:
-                names = ", ".join(KIND_NAMES.get(k, k) for k in found)
-                yield self.violation(field, f"PHI leaked into free text ({names}) in field {field}")
+                yield self.violation(field, self._describe(tuple(found), field))
+
+    @staticmethod
+    def _describe(kinds: tuple[str, ...], field: str) -> str:
+        names = ", ".join(KIND_NAMES.get(k, k) for k in kinds)
+        return f"PHI leaked into free text ({names}) in field {field}"
+
+    def check_batch(self, batch: BatchView) -> Iterator[Found]:
+        for field in self.fields:
+            rows, descriptions = [], []
+            named: dict[tuple[str, ...], str] = {}
+            for row, spans in batch.spans(field, self.kinds).items():
+                kinds = tuple(sorted({s.kind for s in spans if s.kind in self.kinds}))
+                if kinds:
+                    rows.append(row)
+                    text = named.get(kinds)
+                    if text is None:
+                        text = named[kinds] = self._describe(kinds, field)
+                    descriptions.append(text)
+            if rows:
+                yield Found(np.array(rows, dtype=np.int64), field, descriptions)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from udfs.detectors.gps import coordinate_is_precise
+import numpy as np
+
+from udfs.detectors.gps import coordinate_is_precise, precise_column
 from udfs.rules.base import RecordView, Rule, Violation, register
+from udfs.rules.batch import BatchView, Found
 
 
 @register
@@ -27,4 +30,12 @@ class PreciseGps(Rule):
             if coordinate_is_precise(record.values.get(field), self.allowed_decimals):
                 yield self.violation(
                     field, f"coordinate more precise than {self.allowed_decimals} decimals"
+                )
+
+    def check_batch(self, batch: BatchView) -> Iterator[Found]:
+        for field in self.fields:
+            rows = np.flatnonzero(precise_column(batch.column(field), self.allowed_decimals))
+            if len(rows):
+                yield Found(
+                    rows, field, f"coordinate more precise than {self.allowed_decimals} decimals"
                 )

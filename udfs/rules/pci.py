@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from udfs.rules.base import RecordView, Rule, Violation, register
+from udfs.rules.batch import BatchView, Found
 
 
 class _SpanRule(Rule):
@@ -21,6 +24,12 @@ class _SpanRule(Rule):
         for field in self.fields:
             if record.get(field) and any(s.kind in self.kinds for s in record.spans(field)):
                 yield self.violation(field, f"{self.what} in clear text in field {field}")
+
+    def check_batch(self, batch: BatchView) -> Iterator[Found]:
+        for field in self.fields:
+            rows = np.flatnonzero(batch.has_kind(field, self.kinds) & batch.present(field))
+            if len(rows):
+                yield Found(rows, field, f"{self.what} in clear text in field {field}")
 
 
 @register

@@ -1,0 +1,332 @@
+"""The columnar engine: a batch of CSV lines or JSON messages in, named Arrow tables out —
+protected records, violations, quarantine, alerts — with the per-record path's answers
+(`udfs.pipeline.RecordProcessor`, kept as the reference and the test oracle).
+
+    engine = Engine(schema, rules_config, as_of, key_secret, layouts={path: header})
+    result = engine.process_lines(pa.array(lines, pa.binary()))
+    result.records, result.violations, result.quarantine, result.alerts
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from udfs.anonymity.hierarchies import hierarchies_from_config
+from udfs.anonymity.windows import group_key_column
+from udfs.arrow import STRING, pylist, take_rows
+from udfs.engine import schemas
+from udfs.engine.parse import CsvLayouts, Parsed, parse_lines, parse_messages
+from udfs.engine.timestamps import event_dates, event_ms
+from udfs.engine.validate import validate_columns
+from udfs.pipeline import Layout
+from udfs.protect import ProtectionPolicy, TokenKey
+from udfs.protect.columns import ColumnProtector
+from udfs.rules import SEVERITIES, build_rule_set, severity_rank
+from udfs.rules.batch import BatchView
+from udfs.schema import DomainSchema
+
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@dataclass
+class EngineResult:
+    """What one batch became. Every input is in exactly one of records, quarantine or
+    `skipped` (a header or a blank line: no record)."""
+
+    inputs: int
+    records: pa.Table
+    violations: pa.Table
+    quarantine: pa.Table
+    alerts: pa.Table
+    skipped: int = 0
+
+    def counts(self) -> dict[str, Any]:
+        """The figures the jobs' metrics count: records in (inputs that are records, valid or
+        not), quarantined, alerts, and per regulation the distinct fields in violation."""
+        by_regulation: dict[str, int] = {}
+        if self.violations.num_rows:
+            distinct = self.violations.group_by(["row", "regulation", "field"]).aggregate([])
+            for item in pc.value_counts(distinct.column("regulation")).to_pylist():
+                by_regulation[item["values"]] = item["counts"]
+        return {
+            "records_in": self.inputs - self.skipped,
+            "quarantined": self.quarantine.num_rows,
+            "alerts": self.alerts.num_rows,
+            "violations": by_regulation,
+        }
+
+
+class _Strings:
+    """A string column built chunk by chunk from constants or per-row values, as dictionary
+    codes (most violation columns repeat a handful of texts)."""
+
+    def __init__(self):
+        self.codes: list[np.ndarray] = []
+        self.dictionary: dict[str, int] = {}
+
+    def _code(self, text: str) -> int:
+        code = self.dictionary.get(text)
+        if code is None:
+            code = self.dictionary[text] = len(self.dictionary)
+        return code
+
+    def add(self, value: str | list[str], count: int) -> None:
+        if isinstance(value, str):
+            self.codes.append(np.full(count, self._code(value), dtype=np.int32))
+        else:
+            self.codes.append(np.array([self._code(v) for v in value], dtype=np.int32))
+
+    def build(self, order: np.ndarray) -> pa.Array:
+        codes = np.concatenate(self.codes)[order] if self.codes else np.zeros(0, np.int32)
+        dictionary = pa.array(list(self.dictionary), STRING)
+        return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary).cast(STRING)
+
+
+def _blank_to_null(column: pa.Array) -> pa.Array:
+    """An empty value is null in every output (`value or None` per record)."""
+    empty = pc.equal(pc.utf8_length(column), 0)
+    if not pc.any(empty).as_py():
+        return column
+    return pc.if_else(empty, pa.scalar(None, STRING), column)
+
+
+class Engine:
+    """Built once per worker: the rule set, the protector, the hierarchies for window keys."""
+
+    def __init__(
+        self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime,
+        key_secret: bytes, throwaway_key: bool = False, alert_min_severity: str | None = None,
+        window_keys: bool = False, layouts: dict[str, str] | None = None,
+    ):  # fmt: skip
+        self.schema = schema
+        self.names = schema.names
+        policy = ProtectionPolicy.from_config(schema.protection)
+        self.rules = build_rule_set(rules_config, schema, as_of, extra_kinds=policy.mask_kinds)
+        self.as_of = self.rules.as_of
+        self.protector = ColumnProtector(policy, TokenKey(key_secret, throwaway_key))
+        self.payload = schemas.payload_names(schema)
+        self.alert_rank = severity_rank(alert_min_severity) if alert_min_severity else None
+        self.quasi_identifiers = frozenset(schema.anonymity.get("quasi_identifiers") or ())
+        self.window_keys = window_keys
+        if window_keys:
+            self.hierarchies = hierarchies_from_config(schema.anonymity)
+            self.ladder = schema.anonymity["stream_ladder"]
+        self.records_schema = schemas.records_schema(schema, window_keys)
+        # Seconds spent per stage over the engine's life (the benchmark reports them).
+        self.timings: dict[str, float] = defaultdict(float)
+        self.layouts = None
+        if layouts:
+            parsed = {path: Layout.from_header(h, schema) for path, h in layouts.items()}
+            self.layouts = CsvLayouts(parsed, self.names)
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def process_lines(self, lines: pa.Array, paths: pa.Array | None = None) -> EngineResult:
+        """CSV lines (binary or string; the `path` of each when several files are read)."""
+        if self.layouts is None:
+            raise ValueError("this engine was built without CSV layouts")
+        if lines.type != pa.binary():
+            lines = lines.cast(pa.binary())
+        started = time.perf_counter()
+        parsed = parse_lines(lines, paths, self.layouts)
+        self.timings["parse"] += time.perf_counter() - started
+        return self._process(parsed, len(lines))
+
+    def process_messages(
+        self, messages: list[bytes | str | None], source_ms: list[int | None] | None = None
+    ) -> EngineResult:
+        """JSON objects (Kafka message values); `source_ms` goes into each alert."""
+        started = time.perf_counter()
+        parsed = parse_messages(messages, self.names)
+        self.timings["parse"] += time.perf_counter() - started
+        return self._process(parsed, len(messages), source_ms)
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def _process(
+        self, parsed: Parsed, inputs: int, source_ms: list[int | None] | None = None
+    ) -> EngineResult:
+        clock = time.perf_counter()
+        validated = validate_columns(parsed.values, self.schema, parsed.size)
+        valid = np.flatnonzero(validated.valid)
+        quarantine = self._quarantine(parsed, validated.reasons)
+        values = {
+            name: None if column is None else take_rows(column, valid)
+            for name, column in parsed.values.items()
+        }
+        micros = {
+            name: (np.ones(len(valid), dtype=bool), us[valid])
+            for name, us in validated.micros.items()
+        }
+        batch = BatchView(values, len(valid), self.rules.scanner, self.as_of, micros)
+        input_rows = parsed.rows[valid]
+        clock = self._lap("validate", clock)
+        for name in self.protector.policy.mask_text:  # masking needs every span: scan once
+            batch.spans(name)
+        violations, owners = self._violations(batch, input_rows, values.get("record_id"))
+        clock = self._lap("detect", clock)
+        protected = self.protector.protect(batch)
+        clock = self._lap("protect", clock)
+        created = micros["created_at"][1]
+        columns: dict[str, pa.Array] = {
+            "row": pa.array(input_rows.astype(np.int32)),
+            "record_id": self._column(values, "record_id", len(valid)),
+            "event_date": event_dates(created),
+            "event_ms": pa.array(event_ms(created)),
+        }
+        if self.window_keys:
+            columns["group_key"] = group_key_column(
+                protected, self.hierarchies, self.ladder, len(valid)
+            )
+        for name in self.payload:
+            columns[name] = _blank_to_null(self._column(protected, name, len(valid)))
+        columns["extra"] = take_rows(parsed.extra, valid)
+        records = pa.Table.from_pydict(columns, schema=self.records_schema)
+        alerts = self._alerts(records, violations, owners, source_ms)
+        self._lap("output", clock)
+        return EngineResult(inputs, records, violations, quarantine, alerts, parsed.skipped)
+
+    def _lap(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[stage] += now - since
+        return now
+
+    @staticmethod
+    def _column(values: dict[str, pa.Array | None], name: str, size: int) -> pa.Array:
+        column = values.get(name)
+        return pa.nulls(size, STRING) if column is None else column
+
+    def _quarantine(self, parsed: Parsed, reasons: np.ndarray) -> pa.Table:
+        found = parsed.quarantined
+        rows = list(found.rows)
+        ids = list(found.record_ids)
+        texts = list(found.reasons)
+        raws = list(found.raws)
+        invalid = np.flatnonzero(~np.equal(reasons, None))
+        if len(invalid):
+            record_ids = parsed.values.get("record_id")
+            rows += parsed.rows[invalid].tolist()
+            ids += [
+                i or None
+                for i in (
+                    pylist(take_rows(record_ids, invalid))
+                    if record_ids is not None
+                    else [None] * len(invalid)
+                )
+            ]
+            texts += reasons[invalid].tolist()
+            raws += pylist(take_rows(parsed.raw, invalid))
+        order = np.argsort(np.array(rows, dtype=np.int64), kind="stable")
+        table = pa.table(
+            {
+                "row": pa.array(np.array(rows, dtype=np.int32)),
+                "record_id": pa.array(ids, STRING),
+                "reason": pa.array(texts, STRING),
+                "raw": pa.array(raws, STRING),
+            },
+            schema=schemas.QUARANTINE,
+        )
+        return table.take(pa.array(order)) if len(order) else table
+
+    def _violations(
+        self, batch: BatchView, input_rows: np.ndarray, record_ids: pa.Array | None
+    ) -> tuple[pa.Table, np.ndarray]:
+        """Every rule's violations, in each record's per-record order (rules in order, then
+        each rule's own order); also the batch position of the record of each violation."""
+        owners: list[np.ndarray] = []
+        columns = {name: _Strings() for name in schemas.VIOLATION_FIELDS}
+        for rule in self.rules.rules:
+            for found in rule.check_batch(batch):
+                count = len(found.rows)
+                if not count:
+                    continue
+                owners.append(np.asarray(found.rows, dtype=np.int64))
+                columns["rule_id"].add(rule.rule_id, count)
+                columns["regulation"].add(rule.regulation, count)
+                columns["field"].add(found.field, count)
+                severity = found.severity
+                if isinstance(severity, list):
+                    severity = [s or rule.severity for s in severity]
+                columns["severity"].add(severity or rule.severity, count)
+                columns["description"].add(found.description, count)
+        owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+        order = np.argsort(owner, kind="stable")
+        owner = owner[order]
+        ids = (
+            take_rows(record_ids, owner) if record_ids is not None else pa.nulls(len(owner), STRING)
+        )
+        table = pa.table(
+            {
+                "row": pa.array(input_rows[owner].astype(np.int32)),
+                "record_id": ids,
+                **{name: strings.build(order) for name, strings in columns.items()},
+            },
+            schema=schemas.VIOLATIONS,
+        )
+        return table, owner
+
+    def _alerts(
+        self, records: pa.Table, violations: pa.Table, owners: np.ndarray,
+        source_ms: list[int | None] | None,
+    ) -> pa.Table:  # fmt: skip
+        """The alert message of every record with a violation at or above the alert severity:
+        its tokenized record (quasi-identifiers left out) and its violations, as JSON."""
+        empty = pa.table({n: [] for n in schemas.ALERTS.names}, schema=schemas.ALERTS)
+        if self.alert_rank is None or not violations.num_rows:
+            return empty
+        rank = {s: i for i, s in enumerate(SEVERITIES)}
+        severities = pylist(violations.column("severity"))
+        ranks = np.array([rank[s] for s in severities], dtype=np.int8)
+        top = np.full(records.num_rows, -1, dtype=np.int8)
+        np.maximum.at(top, owners, ranks)
+        alerting = np.flatnonzero(top >= self.alert_rank)
+        if not len(alerting):
+            return empty
+        starts = np.searchsorted(owners, alerting, side="left")
+        ends = np.searchsorted(owners, alerting, side="right")
+        fields = [n for n in self.names if n not in self.quasi_identifiers]
+        picked = records.take(pa.array(alerting))
+        record_values = [pylist(picked.column(n)) for n in fields]
+        record_ids = pylist(picked.column("record_id"))
+        found = {n: pylist(violations.column(n)) for n in ("rule_id", "regulation", "field")}
+        input_rows = picked.column("row").to_pylist()
+        alerts, top_names = [], []
+        for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            severity = SEVERITIES[top[alerting[i]]]
+            top_names.append(severity)
+            source = source_ms[input_rows[i]] if source_ms is not None else None
+            payload = {
+                "record_id": record_ids[i],
+                "domain": self.schema.domain,
+                "severity": severity,
+                "violations": [
+                    {
+                        "rule_id": found["rule_id"][j],
+                        "regulation": found["regulation"][j],
+                        "field": found["field"][j],
+                        "severity": severities[j],
+                    }
+                    for j in range(start, end)
+                ],
+                "record": {n: column[i] for n, column in zip(fields, record_values, strict=True)},
+                "source_ms": source,
+            }
+            alerts.append(_COMPACT_JSON(payload))
+        return pa.table(
+            {
+                "row": picked.column("row"),
+                "record_id": picked.column("record_id"),
+                "severity": pa.array(top_names, STRING),
+                "alert": pa.array(alerts, STRING),
+            },
+            schema=schemas.ALERTS,
+        )

@@ -1,0 +1,289 @@
+"""Parsing a batch of CSV lines or JSON messages into one column per schema field.
+
+Every input gets the answer `udfs.pipeline` gives it one at a time: a record (its values, raw
+text and extra columns), a quarantine entry with the same reason, or nothing (a header or a
+blank line). Lines without a quote are split by Arrow in C (`split_pattern`, the same as
+`str.split(",")`); the few with quotes go through Python's csv module, as before.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from udfs.arrow import STRING, as_bool, pylist, take_rows
+from udfs.pipeline import (
+    MAX_LINE_CHARS,
+    UNPAIRED_SURROGATE,
+    Layout,
+    _text,
+    normalize_path,
+    utf8_encodable,
+)
+
+# The characters str.strip() removes (str.isspace): a line of only these is blank.
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_BLANK = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]*$"
+
+
+@dataclass
+class Quarantined:
+    """Inputs that cannot enter the pipeline, with their input position."""
+
+    rows: list[int] = field(default_factory=list)
+    record_ids: list[str | None] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    raws: list[str] = field(default_factory=list)
+
+    def add(self, row: int, reason: str, raw: str, record_id: str | None = None) -> None:
+        self.rows.append(int(row))
+        self.reasons.append(reason)
+        self.raws.append(raw)
+        self.record_ids.append(record_id)
+
+    def add_many(self, rows, reasons, raws, record_ids) -> None:
+        self.rows.extend(int(r) for r in rows)
+        self.reasons.extend(reasons)
+        self.raws.extend(raws)
+        self.record_ids.extend(record_ids)
+
+
+@dataclass
+class Parsed:
+    """The records found in a batch, a column per schema field (None: no file had the column)."""
+
+    rows: np.ndarray  # input position of each record
+    values: dict[str, pa.Array | None]
+    raw: pa.Array  # the line or message, for a quarantine entry after validation
+    extra: pa.Array  # columns beyond the contract, as JSON (null when none)
+    quarantined: Quarantined
+    skipped: int = 0  # headers and blank lines: no record
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+
+def _decode(lines: pa.Array, quarantined: Quarantined) -> tuple[pa.Array, np.ndarray]:
+    """The lines as text, and which of them are valid UTF-8 (the others are quarantined)."""
+    try:
+        return lines.cast(STRING), np.ones(len(lines), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    texts: list[str | None] = []
+    ok = np.ones(len(lines), dtype=bool)
+    for row, data in enumerate(pylist(lines)):
+        try:
+            texts.append(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            quarantined.add(row, "not UTF-8", data.decode("utf-8", "backslashreplace"))
+            texts.append(None)
+            ok[row] = False
+        except AttributeError:  # a null line
+            texts.append(None)
+            ok[row] = False
+    return pa.array(texts, STRING), ok
+
+
+class CsvLayouts:
+    """The layouts of the input files as arrays: per layout its width, header and the position
+    of each schema field (-1 where the file has no such column)."""
+
+    def __init__(self, layouts: dict[str, Layout], names: tuple[str, ...]):
+        self.paths = list(layouts)
+        self.layouts = list(layouts.values())
+        self.names = names
+        self.widths = np.array([lay.width for lay in self.layouts], dtype=np.int64)
+        self.positions = np.array(
+            [[-1 if p is None else p for p in lay.positions] for lay in self.layouts],
+            dtype=np.int64,
+        ).reshape(len(self.layouts), len(names))
+        self.index = {path: i for i, path in enumerate(self.paths)}
+        self.headers = pa.array([lay.header for lay in self.layouts], STRING)
+        self.with_extras = np.array([bool(lay.extras) for lay in self.layouts])
+
+    def of_rows(self, paths: pa.Array | None, n: int) -> np.ndarray:
+        """The layout index of each line (-1: no header known for its file)."""
+        if len(self.layouts) == 1:
+            return np.zeros(n, dtype=np.int64)
+        encoded = pc.dictionary_encode(paths if paths is not None else pa.nulls(n, STRING))
+        known = np.array(
+            [self.index.get(normalize_path(p or ""), -1) for p in pylist(encoded.dictionary)]
+            + [-1],
+            dtype=np.int64,
+        )
+        codes = encoded.indices.fill_null(len(known) - 1).to_numpy()
+        return known[codes]
+
+
+def _holds_byte(text: pa.Array, byte: int) -> np.ndarray:
+    """Rows whose UTF-8 holds the given byte: numpy over the data buffer, no pass per row."""
+    found = np.zeros(len(text), dtype=bool)
+    data = text.buffers()[2]
+    if data is None or not len(text):
+        return found
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    at = np.flatnonzero(np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] == byte)
+    if len(at):
+        found[np.unique(np.searchsorted(offsets, at + offsets[0], side="right") - 1)] = True
+    return found
+
+
+def parse_lines(lines: pa.Array, paths: pa.Array | None, layouts: CsvLayouts) -> Parsed:
+    n = len(lines)
+    quarantined = Quarantined()
+    text, utf8 = _decode(lines, quarantined)
+    text = pc.utf8_rtrim(text, characters="\r\n")
+    layout = layouts.of_rows(paths, n)
+    unknown = np.flatnonzero(utf8 & (layout < 0))
+    for row, line in zip(unknown, pylist(take_rows(text, unknown)), strict=True):
+        quarantined.add(row, "no header known for this file", line)
+    live = utf8 & (layout >= 0)
+    headers = layouts.headers.take(pa.array(np.maximum(layout, 0)))
+    not_record = as_bool(pc.equal(text, headers)) | as_bool(pc.match_substring_regex(text, _BLANK))
+    skipped = int((live & not_record).sum())
+    live &= ~not_record
+    too_long = live & as_bool(pc.greater(pc.utf8_length(text), MAX_LINE_CHARS))
+    for row in np.flatnonzero(too_long):
+        line = text[int(row)].as_py()
+        quarantined.add(row, f"line longer than {MAX_LINE_CHARS} characters", line[:1000])
+    live &= ~too_long
+    quoted = live & _holds_byte(text, ord('"'))
+    plain_rows = np.flatnonzero(live & ~quoted)
+    # Lines with a quote: Python's csv module, as per record.
+    quoted_rows, quoted_cells = [], []
+    for row, line in zip(np.flatnonzero(quoted), pylist(take_rows(text, np.flatnonzero(quoted))), strict=True):  # fmt: skip
+        try:
+            quoted_cells.append(next(csv.reader([line]), []))
+            quoted_rows.append(row)
+        except csv.Error:
+            quarantined.add(row, "malformed CSV quoting", line)
+    rows = np.concatenate([plain_rows, np.array(quoted_rows, dtype=np.int64)])
+    cells = pa.concat_arrays(
+        [
+            pc.split_pattern(take_rows(text, plain_rows), ","),
+            pa.array(quoted_cells, pa.list_(STRING)),
+        ]
+    )
+    order = np.argsort(rows, kind="stable")
+    rows, cells = rows[order], cells.take(pa.array(order))
+    return _cells_to_columns(rows, cells, layout[rows], text, layouts, quarantined, skipped)
+
+
+def _cells_to_columns(
+    rows: np.ndarray, cells: pa.ListArray, layout: np.ndarray, text: pa.Array,
+    layouts: CsvLayouts, quarantined: Quarantined, skipped: int,
+) -> Parsed:  # fmt: skip
+    counts = pc.list_value_length(cells).to_numpy()
+    flat = cells.flatten()
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    widths = layouts.widths[layout]
+    ok = counts == widths
+    # Wrong number of columns: the reason names both, the record id is kept where there is one.
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        id_pos = layouts.positions[layout[bad], 0]
+        has_id = (id_pos >= 0) & (counts[bad] > id_pos)
+        ids = pylist(flat.take(pa.array(starts[bad] + np.maximum(id_pos, 0), mask=~has_id)))
+        quarantined.add_many(
+            rows[bad],
+            [f"expected {w} columns, got {c}" for w, c in zip(widths[bad], counts[bad], strict=True)],
+            pylist(take_rows(text, rows[bad])),
+            ids,
+        )  # fmt: skip
+    good = np.flatnonzero(ok)
+    positions = layouts.positions[layout[good]]
+    values: dict[str, pa.Array | None] = {}
+    for f, name in enumerate(layouts.names):
+        pos = positions[:, f]
+        if len(pos) and (pos < 0).all():
+            values[name] = (
+                None if (layouts.positions[:, f] < 0).all() else pa.nulls(len(good), STRING)
+            )
+            continue
+        values[name] = flat.take(pa.array(starts[good] + np.maximum(pos, 0), mask=pos < 0))
+    extra = pa.nulls(len(good), STRING)
+    extra_rows = np.flatnonzero(layouts.with_extras[layout[good]])
+    if len(extra_rows):
+        texts: list[str | None] = [None] * len(good)
+        picked = cells.take(pa.array(good[extra_rows])).to_pylist()
+        for i, row_cells in zip(extra_rows, picked, strict=True):
+            lay = layouts.layouts[layout[good[i]]]
+            texts[i] = json.dumps({name: row_cells[at] for name, at in lay.extras})
+        extra = pa.array(texts, STRING)
+    return Parsed(rows[good], values, take_rows(text, rows[good]), extra, quarantined, skipped)
+
+
+class _Unencodable(ValueError):
+    pass
+
+
+def _loads(message: str) -> Any:
+    try:
+        return orjson.loads(message)
+    except orjson.JSONDecodeError:
+        pass
+    data = json.loads(message)  # what orjson refuses and json accepts (NaN, huge ints, …)
+    if isinstance(data, dict) and "\\u" in message and not utf8_encodable(data):
+        raise _Unencodable
+    return data
+
+
+def parse_messages(messages: list[bytes | str | None], names: tuple[str, ...]) -> Parsed:
+    """JSON objects, one per Kafka message value (see RecordProcessor.process_message)."""
+    quarantined = Quarantined()
+    name_set = frozenset(names)
+    rows: list[int] = []
+    raws: list[str] = []
+    extras: list[str | None] = []
+    columns: list[list[str | None]] = [[] for _ in names]
+    for row, message in enumerate(messages):
+        if message is None:
+            quarantined.add(row, "empty message", "")
+            continue
+        if isinstance(message, bytes):
+            try:
+                message = message.decode("utf-8")
+            except UnicodeDecodeError:
+                quarantined.add(row, "not UTF-8", message.decode("utf-8", "backslashreplace"))
+                continue
+        try:
+            data = _loads(message)
+        except _Unencodable:
+            quarantined.add(row, UNPAIRED_SURROGATE, message)
+            continue
+        except ValueError:
+            quarantined.add(row, "not valid JSON", message)
+            continue
+        if not isinstance(data, dict):
+            quarantined.add(row, "JSON value is not an object", message)
+            continue
+        get = data.get
+        for column, name in zip(columns, names, strict=True):
+            column.append(_text(get(name)))
+        rows.append(row)
+        raws.append(message)
+        extra = {k: v for k, v in data.items() if k not in name_set}
+        extras.append(json.dumps(extra) if extra else None)
+    values: dict[str, pa.Array | None] = {
+        name: pa.array(column, STRING) for name, column in zip(names, columns, strict=True)
+    }
+    return Parsed(
+        np.array(rows, dtype=np.int64),
+        values,
+        pa.array(raws, STRING),
+        pa.array(extras, STRING),
+        quarantined,
+    )

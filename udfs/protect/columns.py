@@ -1,0 +1,199 @@
+"""Protection over columns: the same tokens, masks and coarsened coordinates as
+`udfs.protect.record.Protector`, a batch at a time.
+
+Tokens are computed once per distinct value of a batch (dictionary-encoded); the value's normal
+form and the token's letters are built by Arrow and numpy, so Python runs only the keyed
+HMAC-SHA256 itself, once per distinct value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from udfs.anonymity.hierarchies import truncate_decimals
+from udfs.arrow import STRING, all_ascii, as_bool, present, pylist, scatter
+from udfs.detectors.gps import PLAIN, precise_column
+from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
+from udfs.protect.record import ProtectionPolicy
+from udfs.protect.tokenize import _LETTERS, COMPACT_FIELDS, TOKEN_CHARS, TokenKey, normalize
+from udfs.rules.batch import BatchView
+
+# What str.strip() removes from an ASCII string.
+_ASCII_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+_SEPARATORS = " -.()"  # what normalize() removes from numbers
+_LETTER_CODES = np.frombuffer(_LETTERS.encode(), dtype=np.uint8)
+_BIT_WEIGHTS = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
+
+
+def normalize_column(field: str, values: pa.Array) -> pa.Array:
+    """`normalize(field, value)` per value: Arrow's ASCII kernels for ASCII text, Python's own
+    string methods for the rest (their Unicode rules differ)."""
+    out = pc.utf8_trim(values, characters=_ASCII_SPACE)
+    used = _used_bytes(out)
+    if field in COMPACT_FIELDS:
+        for separator in _SEPARATORS:
+            if used[ord(separator)]:  # a pass only for the separators the batch holds at all
+                out = pc.replace_substring(out, separator, "")
+        out = pc.ascii_upper(out)
+    elif field == "email":
+        out = pc.ascii_lower(out)
+    elif used[ord("@")]:
+        out = pc.if_else(pc.match_substring(out, "@"), pc.ascii_lower(out), out)
+    if not all_ascii(values):
+        rows = np.flatnonzero(~as_bool(pc.string_is_ascii(values)))
+        fixed = [normalize(field, v) for v in pylist(values.take(pa.array(rows)))]
+        out = scatter(len(values), rows, pa.array(fixed, STRING), out)
+    return out
+
+
+def _used_bytes(column: pa.Array) -> np.ndarray:
+    """Which byte values occur in a column's data (to skip kernels with nothing to do)."""
+    data = column.buffers()[2]
+    if data is None:
+        return np.zeros(256, dtype=bool)
+    return np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256) > 0
+
+
+def _letters(digests: bytes, count: int) -> np.ndarray:
+    """The first 80 bits of each digest as 16 letters (udfs.protect.tokenize._letters)."""
+    heads = np.frombuffer(digests, dtype=np.uint8).reshape(count, 32)[:, :10]
+    bits = np.unpackbits(heads, axis=1).reshape(count, TOKEN_CHARS, 5)
+    return _LETTER_CODES[bits @ _BIT_WEIGHTS]
+
+
+def _fixed_width(rows: np.ndarray) -> pa.Array:
+    """A string array from a (n, width) matrix of ASCII codes."""
+    n, width = rows.shape
+    offsets = np.arange(n + 1, dtype=np.int32) * width
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(np.ascontiguousarray(rows).tobytes())
+    )
+
+
+def _last4(values: pa.Array) -> pa.Array:
+    """`_` and the last four digits of each value (null where it has fewer than four)."""
+    digits = pc.replace_substring_regex(values, "[^0-9]", "")
+    enough = as_bool(pc.greater_equal(pc.utf8_length(digits), 4))
+    tails = pc.binary_join_element_wise("_", pc.utf8_slice_codeunits(digits, -4), "")
+    out = pc.if_else(pa.array(enough), tails, pa.nulls(len(values), STRING))
+    if not all_ascii(values):
+        rows = np.flatnonzero(~as_bool(pc.string_is_ascii(values)))
+        fixed = []
+        for value in pylist(values.take(pa.array(rows))):
+            found = [c for c in value if c.isdigit()]
+            fixed.append("_" + "".join(found[-4:]) if len(found) >= 4 else None)
+        out = scatter(len(values), rows, pa.array(fixed, STRING), out)
+    return out
+
+
+def tokenize_values(
+    key: TokenKey, field: str, values: pa.Array, keep_last4: bool = False
+) -> pa.Array:
+    """`tokenize_identifier(key, field, v, keep_last4)` for every (non-null) value."""
+    if len(values) == 0:
+        return pa.array([], STRING)
+    messages = pc.binary_join_element_wise(f"{field}\x00", normalize_column(field, values), "")
+    digests = key.digests(pylist(pc.cast(messages, pa.binary())))
+    prefix = np.frombuffer(f"tok_{field}_".encode(), dtype=np.uint8)
+    letters = _letters(digests, len(values))
+    tokens = _fixed_width(np.hstack([np.broadcast_to(prefix, (len(values), len(prefix))), letters]))
+    if keep_last4:
+        tails = _last4(values)
+        tokens = pc.binary_join_element_wise(tokens, pc.fill_null(tails, ""), "")
+    return tokens
+
+
+def tokenize_column(
+    key: TokenKey, field: str, column: pa.Array, keep_last4: bool = False
+) -> pa.Array:
+    """The column with every non-empty value that is not yet a token tokenized, each distinct
+    value once."""
+    todo = present(column) & ~as_bool(pc.starts_with(column, "tok_"))
+    rows = np.flatnonzero(todo)
+    if not len(rows):
+        return column
+    encoded = pc.dictionary_encode(column.take(pa.array(rows)))
+    tokens = tokenize_values(key, field, encoded.dictionary, keep_last4).take(encoded.indices)
+    return scatter(len(column), rows, tokens, column)
+
+
+class ColumnProtector:
+    """Protector.protect for a batch: tokenize, mask free text, coarsen, drop."""
+
+    def __init__(self, policy: ProtectionPolicy, key: TokenKey):
+        self.policy = policy
+        self.key = key
+        self.mask_kinds = frozenset(policy.mask_kinds)
+
+    def protect(self, batch: BatchView) -> dict[str, pa.Array]:
+        out = {name: batch.column(name) for name in batch.values}
+        policy = self.policy
+        for name in policy.tokenize:
+            if name in out:
+                out[name] = tokenize_column(self.key, name, out[name], name in policy.keep_last4)
+        for name, mode in policy.mask_text.items():
+            if name in out:
+                out[name] = self._mask(out[name], batch.spans(name), mode)
+        for name, decimals in policy.coarsen.items():
+            if name in out:
+                out[name] = coarsen_column(out[name], decimals)
+        for name in policy.drop:
+            if name in out:
+                out[name] = pa.nulls(batch.size, STRING)
+        return out
+
+    def _mask(self, column: pa.Array, spans: dict, mode: str) -> pa.Array:
+        chosen = {
+            row: kept
+            for row, found in spans.items()
+            if (kept := [s for s in found if s.kind in self.mask_kinds])
+        }
+        if not chosen:
+            return column
+        rows = np.array(sorted(chosen), dtype=np.int64)
+        texts = pylist(column.take(pa.array(rows)))
+        wanted: dict[str, set[str]] = {}
+        if mode != "placeholder":
+            for row, text in zip(rows, texts, strict=True):
+                if text:
+                    for s in chosen[row]:
+                        if s.kind not in NEVER_TOKENIZED:
+                            wanted.setdefault(s.kind, set()).add(text[s.start : s.end])
+        tokens: dict[tuple[str, str], str] = {}
+        for kind, found in wanted.items():
+            distinct = sorted(found)
+            made = pylist(tokenize_values(self.key, kind, pa.array(distinct, STRING)))
+            tokens.update(((kind, v), t) for v, t in zip(distinct, made, strict=True))
+
+        def replace(kind: str, text: str) -> str:
+            if mode == "placeholder" or kind in NEVER_TOKENIZED:
+                return placeholder(kind)
+            return tokens[(kind, text)]
+
+        masked = [
+            mask_text(text, chosen[row], replace) if text else text
+            for row, text in zip(rows, texts, strict=True)
+        ]
+        return scatter(len(column), rows, pa.array(masked, STRING), column)
+
+
+def coarsen_column(column: pa.Array, decimals: int) -> pa.Array:
+    """Coordinates more precise than `decimals` cut to that many (truncate_decimals)."""
+    precise = precise_column(column, decimals)
+    rows = np.flatnonzero(precise)
+    if not len(rows):
+        return column
+    values = column.take(pa.array(rows))
+    plain = as_bool(pc.match_substring_regex(values, PLAIN))
+    cut = rf"^(-?\d+\.\d{{{decimals}}})\d*$" if decimals else r"^(-?\d+)\.\d*$"
+    out = pc.replace_substring_regex(values, cut, r"\1")
+    if not plain.all():
+        odd = np.flatnonzero(~plain)
+        fixed = [truncate_decimals(v, decimals) for v in pylist(values.take(pa.array(odd)))]
+        out = scatter(len(values), odd, pa.array(fixed, STRING), out)
+    return scatter(len(column), rows, out, column)
+
+
+__all__ = ["ColumnProtector", "coarsen_column", "tokenize_column", "tokenize_values"]

@@ -1,0 +1,127 @@
+"""Rules over a whole batch: the records' values as columns, detector results computed once per
+column and shared by every rule and by protection (the column-wise twin of RecordView)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+
+from udfs.arrow import pylist
+from udfs.detectors import Span, TextScanner
+from udfs.detectors.columns import ColumnScanner, contains_column, present
+from udfs.rules.base import RecordView
+
+STRING = pa.string()
+
+
+@dataclass
+class Found:
+    """Violations of one rule on some records of a batch: `rows` are record positions; `field`,
+    `description` and `severity` are one value for all of them or one per row (None: the rule's
+    own severity)."""
+
+    rows: np.ndarray
+    field: str | list[str]
+    description: str | list[str]
+    severity: str | list[str] | None = None
+
+
+class BatchView:
+    """The valid records of a batch: a column per schema field, and per column the detector
+    answers (`contains`, `spans`) computed once, on first use."""
+
+    def __init__(
+        self,
+        values: dict[str, pa.Array | None],
+        size: int,
+        scanner: TextScanner,
+        as_of: datetime,
+        micros: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    ):
+        self.values = values
+        self.size = size
+        self.scanner = scanner
+        self.as_of = as_of
+        self._micros = dict(micros or {})
+        self._column_scanner = ColumnScanner(scanner.detectors)
+        self._spans: dict[tuple[str, int], dict[int, list[Span]]] = {}
+        self._has_kind: dict[tuple[str, frozenset[str]], np.ndarray] = {}
+        self._contains: dict[tuple[str, str], np.ndarray] = {}
+        self._present: dict[str, np.ndarray] = {}
+        self._texts: dict[str, list[str | None]] = {}
+
+    def column(self, field: str) -> pa.Array:
+        column = self.values.get(field)
+        return pa.nulls(self.size, STRING) if column is None else column
+
+    def present(self, field: str) -> np.ndarray:
+        """Rows where the field holds a non-empty value."""
+        found = self._present.get(field)
+        if found is None:
+            found = self._present[field] = present(self.column(field))
+        return found
+
+    def contains(self, kind: str, field: str) -> np.ndarray:
+        """Per row: does the field hold a valid identifier of `kind` (Detector.contains)."""
+        key = (kind, field)
+        found = self._contains.get(key)
+        if found is None:
+            detector = self.scanner.by_kind[kind]
+            found = self._contains[key] = contains_column(detector, self.column(field))
+        return found
+
+    def spans(self, field: str, kinds: Iterable[str] | None = None) -> dict[int, list[Span]]:
+        """Row → the scanner's spans in the field (rows without spans are absent). With
+        `kinds`, only the detectors that decide whether those survive run (the others' spans
+        may be missing from the answer)."""
+        full = len(self._column_scanner.detectors)
+        upto = full if kinds is None else self._column_scanner.upto(kinds)
+        for key in ((field, full), (field, upto)):
+            if key in self._spans:
+                return self._spans[key]
+        found = self._spans[(field, upto)] = self._column_scanner.scan(self.column(field), upto)
+        return found
+
+    def has_kind(self, field: str, kinds: Iterable[str]) -> np.ndarray:
+        """Rows whose spans in the field hold one of `kinds`."""
+        key = (field, frozenset(kinds))
+        found = self._has_kind.get(key)
+        if found is None:
+            if (field, len(self._column_scanner.detectors)) in self._spans:
+                spans = self.spans(field)
+                found = np.zeros(self.size, dtype=bool)
+                for row, found_spans in spans.items():
+                    found[row] = any(s.kind in key[1] for s in found_spans)
+            else:
+                found = self._column_scanner.has_kind(self.column(field), key[1])
+            self._has_kind[key] = found
+        return found
+
+    def micros(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """(parsed, µs since the epoch) of a timestamp field, as udfs.validation reads it."""
+        found = self._micros.get(field)
+        if found is None:
+            from udfs.engine.timestamps import parse_timestamps
+
+            found = self._micros[field] = parse_timestamps(self.column(field))
+        return found
+
+    def texts(self, field: str) -> list[str | None]:
+        found = self._texts.get(field)
+        if found is None:
+            found = self._texts[field] = pylist(self.column(field))
+        return found
+
+    def record(self, row: int) -> RecordView:
+        """One record as the per-record rules see it, its spans taken from this batch."""
+        values = {name: self.texts(name)[row] for name in self.values}
+        view = RecordView(values, self.scanner, self.as_of)
+        full = len(self._column_scanner.detectors)
+        for (name, upto), spans in self._spans.items():
+            if upto == full:
+                view._spans[name] = spans.get(row, [])
+        return view
