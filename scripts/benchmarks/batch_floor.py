@@ -20,32 +20,49 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from connectors import files
 from jobs.batch_compliance import BatchJob, scan_statements
 from jobs.config import PipelineConfig
+from udfs.engine import Engine, EngineResult
+from udfs.engine.engine import _blank_to_null
+from udfs.engine.parse import Parsed
+from udfs.engine.schemas import ALERTS, VIOLATIONS
 from udfs.flink.functions import ProcessLines
-from udfs.pipeline import RECORD, LineProcessor
 from udfs.schema import CONF_DIR, load_schema, read_yaml
 from udfs.validation import parse_timestamp
 
 
-class SplitOnlyProcessor(LineProcessor):
-    """A line split into its fields and passed on as a record row: no rule, no protection."""
+class SplitOnlyEngine(Engine):
+    """Lines split into their fields and passed on as records: no validation, rule or
+    protection (lines the parser refuses still go to the quarantine)."""
 
-    def process_record(self, values, raw, extra, source_ms=None) -> list[tuple]:
-        payload = tuple(values.get(n) or None for n in self.payload)
-        event_date = (values.get("created_at") or "")[:10]
-        return [
-            self.row(
-                RECORD, payload, extra, record_id=values.get("record_id"), event_date=event_date,
-                violations=[],
-            )
-        ]  # fmt: skip
+    def _process(self, parsed: Parsed, inputs: int, source_ms=None) -> EngineResult:
+        n = parsed.size
+        created = parsed.values.get("created_at") or pa.nulls(n, pa.string())
+        columns = {
+            "row": pa.array(parsed.rows.astype(np.int32)),
+            "record_id": self._column(parsed.values, "record_id", n),
+            "event_date": pc.utf8_slice_codeunits(created, 0, 10),
+            "event_ms": pa.array(np.zeros(n, dtype=np.int64)),
+        }
+        for name in self.payload:
+            columns[name] = _blank_to_null(self._column(parsed.values, name, n))
+        columns["extra"] = parsed.extra
+        records = pa.Table.from_pydict(columns, schema=self.records_schema)
+        quarantine = self._quarantine(parsed, np.full(n, None, dtype=object))
+        return EngineResult(
+            inputs, records, VIOLATIONS.empty_table(), quarantine, ALERTS.empty_table(),
+            parsed.skipped,
+        )  # fmt: skip
 
 
 class SplitOnlyLines(ProcessLines):
-    def make_processor(self) -> LineProcessor:
-        return SplitOnlyProcessor(*self.args, layouts=self.layouts, **self.kwargs)
+    def make_engine(self) -> Engine:
+        return SplitOnlyEngine(*self.args, **self.kwargs)
 
 
 def run(input_path: Path, domain: str, as_of: str, parallelism: int | None = None) -> dict:

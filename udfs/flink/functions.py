@@ -1,25 +1,22 @@
-"""PyFlink functions around udfs.pipeline: vectorized (Arrow) scalar functions built once per
-worker in open(), a batch of lines or messages per call, one row out per input (the record with
-its violations and alert, or its quarantine entry)."""
+"""PyFlink functions around the columnar engine (udfs.engine): vectorized (Arrow) scalar
+functions that build the engine once per worker in open(), a batch of lines or messages per
+call, one row out per input (the record with its violations and alert, or its quarantine
+entry)."""
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from pyflink.table import DataTypes
 from pyflink.table.udf import ScalarFunction, udf
 
+from udfs.engine import Engine, EngineResult
+from udfs.engine.rows import input_rows
 from udfs.pipeline import (
-    ALERT_AT,
-    EVENT_MS_AT,
     FIELD_SEP,
     VIOLATION_FIELDS,
     VIOLATIONS_AT,
-    LineProcessor,
-    RecordProcessor,
     encode_violations,
     output_names,
 )
@@ -47,36 +44,24 @@ class ComplianceMetrics:
         group.gauge("event_time_lag_ms", lambda: self.lag_ms)
         group.gauge("source_latency_ms", lambda: self.latency_ms)
 
-    def count(self, calls: Iterable[list[tuple]]) -> None:
-        """Tally the rows of one or more calls, then one increment per counter (an increment costs
+    def count(self, result: EngineResult) -> None:
+        """One increment per counter and batch, from the batch's tables (an increment costs
         about a microsecond in the Python worker: per record and violation it added up)."""
-        records = quarantined = alerts = 0
-        by_regulation: dict[str, int] = {}
-        event_ms = None
-        for rows in calls:
-            if not rows:
-                continue
-            records += 1
-            for row in rows:
-                if row[0] == "record":
-                    for regulation, _field in {(v[1], v[2]) for v in row[VIOLATIONS_AT]}:
-                        by_regulation[regulation] = by_regulation.get(regulation, 0) + 1
-                    if row[ALERT_AT] is not None:
-                        alerts += 1
-                    event_ms = row[EVENT_MS_AT] or event_ms
-                elif row[0] == "quarantine":
-                    quarantined += 1
+        counts = result.counts()
         for counter, n in (
-            (self.records_in, records), (self.quarantined, quarantined), (self.alerts, alerts)
-        ):  # fmt: skip
+            (self.records_in, counts["records_in"]),
+            (self.quarantined, counts["quarantined"]),
+            (self.alerts, counts["alerts"]),
+        ):
             if n:
                 counter.inc(n)
-        for regulation, n in by_regulation.items():
+        for regulation, n in counts["violations"].items():
             counter = self.violations.get(regulation)
             if counter is not None:
                 counter.inc(n)
-        if event_ms:
-            self.lag_ms = int(time.time() * 1000) - int(event_ms)
+        if result.records.num_rows:
+            last = result.records.column("event_ms")[-1].as_py()
+            self.lag_ms = int(time.time() * 1000) - last
 
     def source_latency(self, source_ms: int) -> None:
         self.latency_ms = int(time.time() * 1000) - source_ms
@@ -107,7 +92,7 @@ def violation_rows_sql(processed: str = "processed") -> str:
 
 
 def flink_row(row: tuple) -> tuple:
-    """A pipeline row as Flink takes it: the violations encoded as strings."""
+    """A per-record pipeline row as Flink takes it: the violations encoded as strings."""
     found = row[VIOLATIONS_AT]
     if not found:
         return row
@@ -117,65 +102,47 @@ def flink_row(row: tuple) -> tuple:
 
 
 class _Vectorized(ScalarFunction):
-    """The pipeline step as a vectorized (Arrow) function: a batch of inputs in, one ROW per input
+    """The engine as a vectorized (Arrow) function: a batch of inputs in, one ROW per input
     out (kind NULL where a line is no record: a header or a blank line). A batch crosses the
-    Python/JVM boundary a column at a time instead of a row at a time through PyFlink's row coder,
-    and the metrics are counted once per batch."""
+    Python/JVM boundary a column at a time, and the metrics are counted once per batch."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         self.args, self.kwargs = args, kwargs
 
     def open(self, function_context) -> None:
-        # Many short-lived tuples per record: a less eager young-generation collector helps.
-        gc.set_threshold(50_000, 50, 100)
         self.metrics = ComplianceMetrics(function_context.get_metric_group())
-        self.processor = self.make_processor()
-        self.names = output_names(self.processor.schema)
-        self.nothing = (None,) * len(self.names)
+        self.engine = self.make_engine()
+        self.schema = self.engine.schema
 
-    def make_processor(self) -> RecordProcessor:
-        raise NotImplementedError
+    def make_engine(self) -> Engine:
+        return Engine(*self.args, **self.kwargs)
 
-    def frame(self, outs: list[list[tuple]]):
-        import pandas as pd
-
-        self.metrics.count(outs)
-        rows = [flink_row(out[0]) if out else self.nothing for out in outs]
-        columns = zip(*rows, strict=True) if rows else [()] * len(self.names)
-        return pd.DataFrame(
-            {n: pd.Series(c, dtype=object) for n, c in zip(self.names, columns, strict=True)}
-        )
+    def frame(self, result: EngineResult):
+        self.metrics.count(result)
+        return input_rows(result, self.schema).to_pandas()
 
 
 class ProcessLines(_Vectorized):
     def __init__(self, *args: Any, layouts: dict[str, str], **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.layouts = layouts
-
-    def make_processor(self) -> RecordProcessor:
-        return LineProcessor(*self.args, layouts=self.layouts, **self.kwargs)
+        super().__init__(*args, layouts=layouts, **kwargs)
 
     def eval(self, path, line):
-        process = self.processor.process_line
-        return self.frame([process(p, data) for p, data in zip(path, line, strict=True)])
+        import pyarrow as pa
+
+        lines = pa.Array.from_pandas(line, type=pa.binary())
+        paths = pa.Array.from_pandas(path, type=pa.string())
+        return self.frame(self.engine.process_lines(lines, paths))
 
 
 class ProcessMessages(_Vectorized):
-    def make_processor(self) -> RecordProcessor:
-        return RecordProcessor(*self.args, **self.kwargs)
-
     def eval(self, message, source_ts):
-        process = self.processor.process_message
         missing = source_ts.isna().to_numpy()
         stamps = source_ts.to_numpy(dtype="datetime64[ms]", na_value=None).astype("int64")
-        outs = [
-            process(m, None if gone else int(ms))
-            for m, ms, gone in zip(message, stamps, missing, strict=True)
-        ]
         known = stamps[~missing]
         if len(known):
             self.metrics.source_latency(int(known[-1]))
-        return self.frame(outs)
+        source_ms = [None if gone else int(ms) for ms, gone in zip(stamps, missing, strict=True)]
+        return self.frame(self.engine.process_messages(message.tolist(), source_ms))
 
 
 def as_pandas_udf(function: _Vectorized, schema: DomainSchema):

@@ -215,3 +215,23 @@ def test_every_kind_of_bad_message_gets_the_reference_answer():
     engine = Engine(schema, rules, as_of, key, **options)
     _assert_same(expected, [engine.process_messages(messages)])
     assert expected.quarantine.num_rows >= 6
+
+
+def test_input_rows_are_the_per_record_rows_flink_receives():
+    from udfs.engine.rows import input_rows
+    from udfs.flink.functions import flink_row
+    from udfs.pipeline import output_names
+
+    (schema, rules, as_of, key), _ = _args("healthcare")
+    lines = _bad_lines()
+    options = {"alert_min_severity": "high", "window_keys": True}
+    reference = LineProcessor(schema, rules, as_of, key, layouts={"/x.csv": HEADER}, **options)
+    width = len(output_names(schema))
+    expected = [
+        list(flink_row(rows[0])) if rows else [None] * width
+        for rows in (reference.process_line("/x.csv", line) for line in lines)
+    ]
+    engine = Engine(schema, rules, as_of, key, layouts={"/x.csv": HEADER}, **options)
+    table = input_rows(engine.process_lines(pa.array(lines, pa.binary())), schema)
+    assert table.column_names == list(output_names(schema))
+    assert [list(row.values()) for row in table.to_pylist()] == expected
