@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Where an identifier sits in a text; `kind` names the detector that found it."""
+class Span(NamedTuple):
+    """Where an identifier sits in a text; `kind` names the detector that found it (a named
+    tuple: made for every match, it is cheaper than a frozen dataclass)."""
 
     kind: str
     start: int
@@ -46,9 +46,10 @@ class Detector:
         still sees the characters before it)."""
         if not text or not self.may_contain(text):
             return
+        validate, kind = self.validate, self.kind
         for match in self.pattern.finditer(text, pos):
-            if self.validate(match):
-                yield Span(self.kind, match.start(), match.end())
+            if validate(match):
+                yield Span(kind, *match.span())
 
     def contains(self, text: str) -> bool:
         """Whether the text holds at least one valid identifier (stops at the first)."""

@@ -39,16 +39,36 @@ def coordinate_is_precise(value: str | None, allowed_decimals: int = 2) -> bool:
     return len(text.split(".", 1)[1].rstrip("0")) > allowed_decimals
 
 
-def precise_column(column: pa.Array, allowed_decimals: int = 2) -> np.ndarray:
-    """`coordinate_is_precise` for every value of a column."""
+def _significant(value: str | None) -> int:
+    """What coordinate_is_precise compares: decimals written, trailing zeros aside (-1: no
+    number at all)."""
+    if not value:
+        return -1
+    text = value.strip()
+    try:
+        float(text)
+    except ValueError:
+        return -1
+    if "." not in text:
+        return 0
+    return len(text.split(".", 1)[1].rstrip("0"))
+
+
+def significant_decimals(column: pa.Array) -> np.ndarray:
+    """Per value, its significant decimals (see _significant): `> allowed` is precision beyond
+    what is allowed, for any `allowed`."""
     plain = regex_mask(column, PLAIN)
-    found = np.zeros(len(column), dtype=bool)
+    found = np.full(len(column), -1, dtype=np.int64)
     rows = np.flatnonzero(plain)
     if len(rows):
         fraction = pc.extract_regex(column.take(pa.array(rows)), PLAIN).field("f")
-        found[rows] = pc.greater(pc.utf8_length(fraction), allowed_decimals).to_numpy(False)
+        found[rows] = pc.utf8_length(fraction).to_numpy(False)
     rest = np.flatnonzero(~plain & present(column))
     if len(rest):
-        texts = pylist(column.take(pa.array(rest)))
-        found[rest] = [coordinate_is_precise(t, allowed_decimals) for t in texts]
+        found[rest] = [_significant(t) for t in pylist(column.take(pa.array(rest)))]
     return found
+
+
+def precise_column(column: pa.Array, allowed_decimals: int = 2) -> np.ndarray:
+    """`coordinate_is_precise` for every value of a column."""
+    return significant_decimals(column) > allowed_decimals

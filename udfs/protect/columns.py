@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from udfs.anonymity.hierarchies import truncate_decimals
 from udfs.arrow import STRING, all_ascii, as_bool, present, pylist, scatter
-from udfs.detectors.gps import PLAIN, precise_column
+from udfs.detectors.gps import PLAIN, significant_decimals
 from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
 from udfs.protect.record import ProtectionPolicy
 from udfs.protect.tokenize import _LETTERS, COMPACT_FIELDS, TOKEN_CHARS, TokenKey, normalize
@@ -138,7 +138,9 @@ class ColumnProtector:
                 out[name] = self._mask(out[name], batch.spans(name), mode)
         for name, decimals in policy.coarsen.items():
             if name in out:
-                out[name] = coarsen_column(out[name], decimals)
+                same = out[name] is batch.column(name)  # unchanged: its decimals are known
+                known = batch.decimals(name) if same else None
+                out[name] = coarsen_column(out[name], decimals, known)
         for name in policy.drop:
             if name in out:
                 out[name] = pa.nulls(batch.size, STRING)
@@ -179,9 +181,14 @@ class ColumnProtector:
         return scatter(len(column), rows, pa.array(masked, STRING), column)
 
 
-def coarsen_column(column: pa.Array, decimals: int) -> pa.Array:
-    """Coordinates more precise than `decimals` cut to that many (truncate_decimals)."""
-    precise = precise_column(column, decimals)
+def coarsen_column(
+    column: pa.Array, decimals: int, significant: np.ndarray | None = None
+) -> pa.Array:
+    """Coordinates more precise than `decimals` cut to that many (truncate_decimals);
+    `significant`: the column's significant decimals, when already known."""
+    if significant is None:
+        significant = significant_decimals(column)
+    precise = significant > decimals
     rows = np.flatnonzero(precise)
     if not len(rows):
         return column

@@ -52,6 +52,7 @@ class BatchView:
         self._has_kind: dict[tuple[str, frozenset[str]], np.ndarray] = {}
         self._contains: dict[tuple[str, str], np.ndarray] = {}
         self._present: dict[str, np.ndarray] = {}
+        self._decimals: dict[str, np.ndarray] = {}
         self._texts: dict[str, list[str | None]] = {}
 
     def column(self, field: str) -> pa.Array:
@@ -99,6 +100,15 @@ class BatchView:
             else:
                 found = self._column_scanner.has_kind(self.column(field), key[1])
             self._has_kind[key] = found
+        return found
+
+    def decimals(self, field: str) -> np.ndarray:
+        """Per row the coordinate's significant decimals (udfs.detectors.gps)."""
+        found = self._decimals.get(field)
+        if found is None:
+            from udfs.detectors.gps import significant_decimals
+
+            found = self._decimals[field] = significant_decimals(self.column(field))
         return found
 
     def micros(self, field: str) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from udfs.detectors.gps import coordinate_is_precise, precise_column
+from udfs.detectors.gps import coordinate_is_precise
 from udfs.rules.base import RecordView, Rule, Violation, register
 from udfs.rules.batch import BatchView, Found
 
@@ -34,7 +34,7 @@ class PreciseGps(Rule):
 
     def check_batch(self, batch: BatchView) -> Iterator[Found]:
         for field in self.fields:
-            rows = np.flatnonzero(precise_column(batch.column(field), self.allowed_decimals))
+            rows = np.flatnonzero(batch.decimals(field) > self.allowed_decimals)
             if len(rows):
                 yield Found(
                     rows, field, f"coordinate more precise than {self.allowed_decimals} decimals"
