@@ -1,4 +1,4 @@
-"""scripts/bench accuracy|protection|batch|stream: the project's benchmarks."""
+"""scripts/bench accuracy|protection|engine|batch|stream: the project's benchmarks."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    parser.add_argument("what", choices=("accuracy", "protection", "batch", "stream"))
+    parser.add_argument("what", choices=("accuracy", "protection", "engine", "batch", "stream"))
     parser.add_argument("--rows", type=int, help="rows per generated set")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     parser.add_argument(
         "--rates", type=int, nargs="*", help="stream: produce rates to try (records/s)"
     )
     parser.add_argument("--seconds", type=int, default=60, help="stream: seconds per rate")
+    parser.add_argument(
+        "--reference-rows", type=int, help="engine: the per-record step on the first N rows only"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "accuracy":
@@ -30,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.benchmarks import protection
 
         result = protection.run(args.rows or 100_000, args.out)
+    elif args.what == "engine":
+        from scripts.benchmarks import engine
+
+        result = engine.run(args.rows or 1_000_000, args.out, args.reference_rows)
     elif args.what == "stream":
         from scripts.benchmarks import stream
 
