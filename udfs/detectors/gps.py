@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from udfs.arrow import pylist
 from udfs.detectors.columns import present, regex_mask
@@ -54,15 +53,35 @@ def _significant(value: str | None) -> int:
     return len(text.split(".", 1)[1].rstrip("0"))
 
 
+def _plain_decimals(column: pa.Array) -> np.ndarray:
+    """For values of the PLAIN shape (ASCII): the digits after the '.' up to the last non-zero
+    one, read off the data buffer with numpy (other values get meaningless numbers)."""
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[
+        column.offset : column.offset + len(column) + 1
+    ].astype(np.int64)
+    data = column.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        return np.zeros(len(column), dtype=np.int64)
+    used = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    owner = np.repeat(np.arange(len(column)), np.diff(offsets))
+    dot = np.full(len(column), -1, dtype=np.int64)
+    dots = np.flatnonzero(used == ord("."))
+    dot[owner[dots]] = dots
+    last = np.full(len(column), -1, dtype=np.int64)
+    nonzero = np.flatnonzero((used >= ord("1")) & (used <= ord("9")))
+    holders = owner[nonzero]
+    final = np.flatnonzero(np.diff(holders, append=-1) != 0)  # each value's last one
+    last[holders[final]] = nonzero[final]
+    return np.where((dot >= 0) & (last > dot), last - dot, 0)
+
+
 def significant_decimals(column: pa.Array) -> np.ndarray:
     """Per value, its significant decimals (see _significant): `> allowed` is precision beyond
     what is allowed, for any `allowed`."""
     plain = regex_mask(column, PLAIN)
     found = np.full(len(column), -1, dtype=np.int64)
-    rows = np.flatnonzero(plain)
-    if len(rows):
-        fraction = pc.extract_regex(column.take(pa.array(rows)), PLAIN).field("f")
-        found[rows] = pc.utf8_length(fraction).to_numpy(False)
+    if plain.any():
+        found[plain] = _plain_decimals(column)[plain]
     rest = np.flatnonzero(~plain & present(column))
     if len(rest):
         found[rest] = [_significant(t) for t in pylist(column.take(pa.array(rest)))]

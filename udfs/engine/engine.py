@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.windows import group_key_column
-from udfs.arrow import STRING, pylist, take_rows
+from udfs.arrow import STRING, byte_lengths, pylist, take_rows
 from udfs.engine import schemas
 from udfs.engine.parse import CsvLayouts, Parsed, parse_lines, parse_messages
 from udfs.engine.timestamps import event_dates, event_ms
@@ -93,10 +93,10 @@ class _Strings:
 
 def _blank_to_null(column: pa.Array) -> pa.Array:
     """An empty value is null in every output (`value or None` per record)."""
-    empty = pc.equal(pc.utf8_length(column), 0)
-    if not pc.any(empty).as_py():
+    empty = (byte_lengths(column) == 0) & ~column.is_null().to_numpy(zero_copy_only=False)
+    if not empty.any():
         return column
-    return pc.if_else(empty, pa.scalar(None, STRING), column)
+    return pc.if_else(pa.array(empty), pa.scalar(None, STRING), column)
 
 
 class Engine:
