@@ -33,6 +33,8 @@ from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_y
 from udfs.validation import parse_timestamp
 
 JOB_NAME = "flink-compliance batch"
+SUCCEEDED, NOT_RELEASED = "SUCCEEDED", "NOT_RELEASED"
+EXIT_NOT_RELEASED = 3  # scanned, outputs and summary written, but no k-anonymous lake
 OUTPUT_DIRS = ("lake", "violations", "quarantine", "_staging")
 
 
@@ -163,7 +165,7 @@ def release(job: BatchJob, schema: DomainSchema) -> dict:
     result = {"k": k, "max_suppression": max_suppression, "levels": {}, "information_loss": 0.0}
     if staged.num_rows == 0:
         lake.write_lake(staged, job.output / "lake")
-        return {**result, "staged": 0, "suppressed": 0, "published": 0, "lake_files": 0}
+        return {**result, "staged": 0, "suppressed": 0, "published": 0, "lake_files": 0}  # fmt: skip
     hierarchies = hierarchies_from_config(anonymity)
     sensitive = anonymity.get("sensitive")
     table = build_qi_table(
@@ -174,9 +176,14 @@ def release(job: BatchJob, schema: DomainSchema) -> dict:
     try:
         decision = search_levels(table, k, max_suppression, l_diverse)
     except NoFeasibleRelease as err:
-        raise JobFailed(
-            f"k-anonymity: {err}; raise max_suppression or add hierarchy levels"
-        ) from None
+        # Normal for a small file: nothing is published, every valid record is counted as
+        # suppressed, and the run still ends with its summary (status NOT_RELEASED).
+        lake.write_lake(staged.slice(0, 0), job.output / "lake")
+        return {
+            **result, "staged": staged.num_rows, "suppressed": staged.num_rows, "published": 0,
+            "lake_files": 0, "information_loss": None, "status": NOT_RELEASED,
+            "reason": f"k-anonymity: {err}; raise max_suppression or add hierarchy levels",
+        }  # fmt: skip
     generalized, suppressed = apply_levels(table, decision, k, l_diverse)
     for q in qis:
         staged = staged.set_column(
@@ -229,13 +236,14 @@ def run(job: BatchJob) -> dict:
     try:
         summary = _run(job, schema, rules_config, layouts, started)
     except BaseException as err:
+        shutil.rmtree(job.output / "_staging", ignore_errors=True)
         if conn is not None:
             audit.finish_run(
                 conn, job.job_id, "FAILED", {"error": str(err)[:500]}, datetime.now(UTC)
             )
         raise
     if conn is not None:
-        audit.finish_run(conn, job.job_id, "SUCCEEDED", summary, datetime.now(UTC))
+        audit.finish_run(conn, job.job_id, summary["status"], summary, datetime.now(UTC))
         conn.close()
     return summary
 
@@ -285,6 +293,7 @@ def _run(
     wall = time.perf_counter() - started
     summary = {
         "job_id": job.job_id,
+        "status": released.get("status", SUCCEEDED),
         "domain": job.domain,
         "input": str(job.input),
         "output": str(job.output),
@@ -310,6 +319,7 @@ def _run(
         if wall > startup
         else None,
         "reconciled": records_in == expected,
+        **({"reason": released["reason"]} if "reason" in released else {}),
         "throwaway_key": job.throwaway_key,
     }
     (job.output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -383,6 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     except (JobFailed, TokenKeyMissing, SchemaError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if summary["status"] == NOT_RELEASED:
+        print(
+            f"not released: {summary['reason']} (see {job.output / 'summary.json'})",
+            file=sys.stderr,
+        )
     print(
         json.dumps(
             {
@@ -391,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     )
-    return 0
+    return EXIT_NOT_RELEASED if summary["status"] == NOT_RELEASED else 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS job_runs (
     mode               text NOT NULL,            -- BATCH | STREAMING
     started_at         timestamptz NOT NULL,
     finished_at        timestamptz,
-    status             text NOT NULL,            -- RUNNING | SUCCEEDED | FAILED
+    status             text NOT NULL,            -- RUNNING | SUCCEEDED | NOT_RELEASED | FAILED
     records_in         bigint,
     published          bigint,
     suppressed         bigint,

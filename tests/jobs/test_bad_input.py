@@ -130,3 +130,21 @@ def test_directory_of_files_with_own_column_order_and_extras(tmp_path):
     lake = read_lake(tmp_path / "out" / "lake").to_pylist()
     extras = [json.loads(r["extra"]) for r in lake if r["extra"]]
     assert extras == [{"source_system": "ehr-7"}] * 6
+
+
+@pytest.mark.jvm
+def test_a_file_smaller_than_k_finishes_its_scan_and_says_why(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "tiny.csv"
+    with_ssn = good_line(2).replace(",Ada Abbott,,", ",Ada Abbott,123-45-6789,")
+    path.write_text(HEADER + "\n" + good_line(1) + "\n" + with_ssn + "\nb1,too,few\n")
+    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "tiny-file-test-key-0123456789")
+    out = tmp_path / "out"
+    code = main(["--input", str(path), "--domain", "healthcare", "--output", str(out)])
+    assert code == 3
+    assert "not released: k-anonymity: no generalization reaches k=5" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "NOT_RELEASED" and summary["reconciled"] is True
+    assert (summary["published"], summary["suppressed"], summary["quarantined"]) == (0, 2, 1)
+    assert not (out / "_staging").exists()
+    assert read_parquet_dir(out / "quarantine").num_rows == 1
+    assert read_parquet_dir(out / "violations").num_rows > 0
