@@ -119,3 +119,47 @@ def jdbc_violations_ddl(
         'sink.buffer-flush.max-rows' = '5000', 'sink.buffer-flush.interval' = '1s',
         'sink.max-retries' = '3'
     )"""
+
+
+VIOLATION_COPY_COLUMNS = (
+    "domain", "record_id", "rule_id", "field", "regulation", "severity", "description",
+    "detected_at", "job_id",
+)  # fmt: skip
+
+
+def upsert_violations(conn, files: list) -> int:
+    """Violation rows from Parquet files into the audit table: COPY into a temporary table,
+    then one upsert on (domain, record_id, rule_id, field) — a rerun never duplicates. The last
+    row of a key wins, as with one upsert per row. Returns the rows read."""
+    import io
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    columns = list(VIOLATION_COPY_COLUMNS)
+    names = ", ".join(columns)
+    rows = 0
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMPORARY TABLE violations_in (LIKE violations) ON COMMIT DROP; "
+            "ALTER TABLE violations_in ADD COLUMN seq bigserial"
+        )
+        for path in files:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=200_000, columns=columns):
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
+                buffer.seek(0)
+                cur.copy_expert(
+                    f"COPY violations_in ({names}) FROM STDIN WITH (FORMAT csv)", buffer
+                )
+                rows += batch.num_rows
+        cur.execute(
+            f"""INSERT INTO violations ({names})
+                SELECT DISTINCT ON (domain, record_id, rule_id, field) {names}
+                FROM violations_in ORDER BY domain, record_id, rule_id, field, seq DESC
+                ON CONFLICT (domain, record_id, rule_id, field) DO UPDATE SET
+                    regulation = EXCLUDED.regulation, severity = EXCLUDED.severity,
+                    description = EXCLUDED.description, detected_at = EXCLUDED.detected_at,
+                    job_id = EXCLUDED.job_id"""
+        )
+    return rows

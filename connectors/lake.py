@@ -12,8 +12,6 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from udfs.pipeline import FIELD_SEP, VIOLATION_FIELDS
-
 VIOLATION_COLUMNS = (
     "domain",
     "record_id",
@@ -112,54 +110,12 @@ def write_lake(table: pa.Table, lake_dir: Path, date_column: str = "event_date")
     return sum(1 for _ in lake_dir.rglob("*.parquet"))
 
 
-def explode_violations(staged: pa.Table, constants: dict[str, pa.Scalar]) -> pa.Table:
-    """One row per violation from the staged records' encoded `violations` lists: the contract's
-    columns (VIOLATION_COLUMNS; `constants` gives domain and any column not in the record, e.g.
-    detected_at and job_id), then event_date. Columnar: no Python per violation."""
-    lists = staged.column("violations").combine_chunks()
-    owners = pc.list_parent_indices(lists)
-    parts = pc.split_pattern(pc.list_flatten(lists), FIELD_SEP)
-    columns: dict[str, pa.Array] = {}
-    for name in dict.fromkeys((*VIOLATION_COLUMNS, *constants, "event_date")):
-        if name in constants:
-            columns[name] = pa.repeat(constants[name], len(owners))
-        elif name in VIOLATION_FIELDS:
-            columns[name] = pc.list_element(parts, VIOLATION_FIELDS.index(name))
-        else:
-            columns[name] = staged.column(name).take(owners)
-    return pa.table(columns)
-
-
-def write_violations(staging: Path, directory: Path, constants: dict[str, pa.Scalar]) -> int:
-    """Explode the staged records' violations (explode_violations) batch by batch into one
-    Parquet file in a fresh `directory`; returns the number of violations."""
-    fresh_dir(directory)
-    files = parquet_files(staging)
-    if not files:
-        return 0
-    written = 0
-    writer = None
-    columns = ["record_id", "event_date", "violations"]
-    try:
-        for batch in ds.dataset(files, format="parquet").to_batches(columns=columns):
-            table = explode_violations(pa.Table.from_batches([batch]), constants)
-            if writer is None:
-                writer = pq.ParquetWriter(directory / "part-0.parquet", table.schema)
-            writer.write_table(table)
-            written += table.num_rows
-    finally:
-        if writer is not None:
-            writer.close()
-    return written
-
-
 def read_lake(lake_dir: Path) -> pa.Table:
     return ds.dataset(lake_dir, format="parquet", partitioning="hive").to_table()
 
 
 __all__ = [
     "count_by",
-    "explode_violations",
     "fresh_dir",
     "parquet_files",
     "parquet_sink_ddl",
@@ -167,5 +123,4 @@ __all__ = [
     "read_lake",
     "read_parquet_dir",
     "write_lake",
-    "write_violations",
 ]

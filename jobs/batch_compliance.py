@@ -17,17 +17,17 @@ import shutil
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors import audit, files, lake
 from connectors.files import InputError
+from connectors.splits import Split, plan_splits
+from connectors.staging import commit as staging_commit
 from jobs.config import PipelineConfig
 from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.kanonymity import NoFeasibleRelease, apply_levels, build_qi_table, search_levels
-from udfs.pipeline import output_names
 from udfs.protect.tokenize import TokenKeyMissing, key_secret_from_env
 from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_yaml
 from udfs.validation import parse_timestamp
@@ -35,7 +35,8 @@ from udfs.validation import parse_timestamp
 JOB_NAME = "flink-compliance batch"
 SUCCEEDED, NOT_RELEASED = "SUCCEEDED", "NOT_RELEASED"
 EXIT_NOT_RELEASED = 3  # scanned, outputs and summary written, but no k-anonymous lake
-OUTPUT_DIRS = ("lake", "violations", "quarantine", "_staging")
+STAGING = "_staging"
+OUTPUT_DIRS = ("lake", "violations", "quarantine", STAGING)
 
 
 class JobFailed(RuntimeError):
@@ -65,98 +66,60 @@ class BatchJob:
 
 def build(
     t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
-    step: type | None = None,
+    splits: list[Split], engine: type | None = None,
 ):  # fmt: skip
-    """The scan graph: raw lines → ProcessLines (vectorized) → staging, quarantine (+ audit).
-    `step` replaces ProcessLines (a subclass; the benchmark's floor skips the rules with it)."""
-    from pyflink.table.expressions import col
+    """The scan graph: the input's splits → ScanSplits (each worker reads its splits, runs the
+    engine and writes its attempt's files) → one JSON summary per split, collected by the
+    driver. `engine` replaces the Engine (the benchmark's floor skips the rules with it)."""
+    from pyflink.table import DataTypes
+    from pyflink.table.expressions import call, col
 
-    from udfs.flink.functions import ProcessLines, as_pandas_udf, violation_rows_sql
+    from udfs.engine import Engine
+    from udfs.flink.scan import ScanSplits, scan_splits_udf
 
-    process = as_pandas_udf(
-        (step or ProcessLines)(
-            schema, rules_config, job.as_of, job.key_secret, job.throwaway_key, layouts=layouts
-        ),
-        schema,
-    )
-    t_env.create_temporary_function("process_lines", process)
-    t_env.execute_sql(files.raw_lines_ddl("raw_lines", job.input))
-    # One CSV file is one split: spread the lines over all Python workers before the UDF.
-    rebalanced = t_env.from_data_stream(
-        t_env.to_data_stream(t_env.from_path("raw_lines")).rebalance()
-    )
-    t_env.create_temporary_view("lines", rebalanced.select(col("line"), col("path")))
-    fields = ", ".join(f"r.`{n}` AS `{n}`" for n in output_names(schema))
-    t_env.execute_sql(
-        f"CREATE TEMPORARY VIEW processed AS SELECT {fields} "
-        "FROM (SELECT process_lines(`path`, `line`) AS r FROM lines)"
-    )
-    out = job.output
-    record_cols = [("record_id", "STRING"), ("event_date", "STRING")]
-    record_cols += [(n, "STRING") for n in schema.names if n != "record_id"] + [("extra", "STRING")]
-    # The violations travel with their record and are exploded by the driver (columnar, in
-    # pyarrow): as rows through Flink's Parquet writer they took about a quarter of the scan.
-    record_cols += [("violations", "ARRAY<STRING>")]
-    # Staging is read back once by the driver: no dictionaries (mostly unique values anyway).
-    t_env.execute_sql(
-        lake.parquet_sink_ddl("staging", out / "_staging", record_cols, dictionary=False)
-    )
-    t_env.execute_sql(
-        lake.parquet_sink_ddl(
-            "quarantine_out",
-            out / "quarantine",
+    function = ScanSplits(
+        (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key),
+        layouts, str(job.output / STAGING), job.domain, job.job_id, job.started_at,
+        job.pipeline.batch_bytes, engine or Engine,
+    )  # fmt: skip
+    t_env.create_temporary_function("scan_split", scan_splits_udf(function))
+    source = t_env.from_elements(
+        [(s.index, s.path, s.start, s.end) for s in splits],
+        DataTypes.ROW(
             [
-                ("record_id", "STRING"),
-                ("reason", "STRING"),
-                ("raw", "STRING"),
-                ("domain", "STRING"),
-                ("job_id", "STRING"),
-            ],
-        )
-    )
-    statements = t_env.create_statement_set()
-    staged = ", ".join(f"`{n}`" for n, _ in record_cols)
-    statements.add_insert_sql(
-        f"INSERT INTO staging SELECT {staged} FROM processed WHERE kind = 'record'"
-    )
-    statements.add_insert_sql(
-        f"INSERT INTO quarantine_out SELECT record_id, reason, `raw`, '{job.domain}', '{job.job_id}' "
-        "FROM processed WHERE kind = 'quarantine'"
-    )
-    if job.audit:
-        t_env.execute_sql(f"CREATE TEMPORARY VIEW violation_rows AS {violation_rows_sql()}")
-        t_env.execute_sql(audit.jdbc_violations_ddl("audit_violations"))
-        statements.add_insert_sql(
-            audit.insert_violations_sql(
-                job.domain, job.job_id, sql_timestamp(job.started_at), "violation_rows"
-            )
-        )
-    return statements
-
-
-def sql_timestamp(moment: datetime) -> str:
-    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S')}'"
-
-
-def write_violations(job: BatchJob) -> int:
-    """The violations of every staged record (published or suppressed), one row each."""
-    import pyarrow as pa
-
-    constants = {
-        "domain": pa.scalar(job.domain),
-        "detected_at": pa.scalar(
-            job.started_at.replace(microsecond=0, tzinfo=None), pa.timestamp("ms")
+                DataTypes.FIELD("split", DataTypes.INT()),
+                DataTypes.FIELD("path", DataTypes.STRING()),
+                DataTypes.FIELD("start", DataTypes.BIGINT()),
+                DataTypes.FIELD("end", DataTypes.BIGINT()),
+            ]
         ),
-        "job_id": pa.scalar(job.job_id),
-    }
-    return lake.write_violations(job.output / "_staging", job.output / "violations", constants)
+    )
+    # The splits, round-robin over every Python worker.
+    spread = t_env.from_data_stream(t_env.to_data_stream(source).rebalance())
+    return spread.select(call("scan_split", col("split"), col("path"), col("start"), col("end")))
+
+
+def scan(job: BatchJob, table) -> list[dict]:
+    """Run the scan; one result per split (the first attempt to finish wins), its files
+    committed: violations and quarantine into the output, records kept in staging."""
+    chosen: dict[int, dict] = {}
+    with table.execute().collect() as rows:
+        for row in rows:
+            found = json.loads(row[0])
+            chosen.setdefault(found["split"], found)
+    staging = job.output / STAGING
+    for kind, target in (("violations", job.output / "violations"),
+                         ("quarantine", job.output / "quarantine"), ("records", None)):  # fmt: skip
+        names = [r["files"][kind] for r in chosen.values() if kind in r["files"]]
+        staging_commit(staging, kind, names, target)
+    return [chosen[i] for i in sorted(chosen)]
 
 
 def release(job: BatchJob, schema: DomainSchema) -> dict:
     """k-anonymity over the whole input: search levels, generalize, suppress, write the lake."""
     import pyarrow as pa
 
-    staged = lake.read_parquet_dir(job.output / "_staging", without=("violations",))
+    staged = lake.read_parquet_dir(job.output / STAGING / "records")
     anonymity = schema.anonymity
     k = int(anonymity.get("k", 5))
     max_suppression = float(anonymity.get("max_suppression", 0.02))
@@ -234,9 +197,9 @@ def run(job: BatchJob) -> dict:
         except audit.AuditUnavailable as err:
             raise JobFailed(str(err)) from None
     try:
-        summary = _run(job, schema, rules_config, layouts, started)
+        summary = _run(job, schema, rules_config, layouts, started, conn)
     except BaseException as err:
-        shutil.rmtree(job.output / "_staging", ignore_errors=True)
+        shutil.rmtree(job.output / STAGING, ignore_errors=True)
         if conn is not None:
             audit.finish_run(
                 conn, job.job_id, "FAILED", {"error": str(err)[:500]}, datetime.now(UTC)
@@ -248,43 +211,63 @@ def run(job: BatchJob) -> dict:
     return summary
 
 
-def scan_statements(
+def scan_table(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
-    step: type | None = None,
+    splits: list[Split], engine: type | None = None,
 ):  # fmt: skip
     """A BATCH table environment for the job and its scan graph, ready to execute."""
     from jobs.runtime import stream_table_env
 
-    _, t_env = stream_table_env(batch=True, settings=job.pipeline.flink_settings(job.parallelism))
+    settings = job.pipeline.flink_settings(job.parallelism)
+    # A handful of split rows is a tiny input: without this the adaptive batch scheduler
+    # would give the Python step one subtask.
+    settings["execution.batch.adaptive.auto-parallelism.min-parallelism"] = settings[
+        "parallelism.default"
+    ]
+    settings["python.fn-execution.bundle.size"] = "1"  # a split is seconds of work
+    _, t_env = stream_table_env(batch=True, settings=settings)
     t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
-    return build(t_env, job, schema, rules_config, layouts, step)
+    return build(t_env, job, schema, rules_config, layouts, splits, engine)
+
+
+def plan(job: BatchJob, layouts: dict[str, str]) -> list[Split]:
+    """Splits small enough to keep every worker busy (four per worker at least)."""
+    total = sum(Path(p).stat().st_size for p in layouts)
+    workers = job.parallelism or job.pipeline.parallelism
+    size = min(job.pipeline.split_bytes, max(total // (4 * workers), 1 << 20))
+    return plan_splits(list(layouts), size)
 
 
 def _run(
-    job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str], started: float
-) -> dict:
-    expected = sum(files.count_records(Path(p)) for p in layouts)
-    job.say(f"{len(layouts)} file(s), {expected:,} records; job id {job.job_id}")
-    statements = scan_statements(job, schema, rules_config, layouts)
+    job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
+    started: float, conn=None,
+) -> dict:  # fmt: skip
+    splits = plan(job, layouts)
+    size = sum(Path(p).stat().st_size for p in layouts)
+    job.say(
+        f"{len(layouts)} file(s), {size / 2**20:,.1f} MiB in {len(splits)} splits; job id {job.job_id}"
+    )
+    table = scan_table(job, schema, rules_config, layouts, splits)
     startup = time.perf_counter() - started
     job.say("phase 1/2: scan (validate, detect, protect) in Flink ...")
     scan_started = time.perf_counter()
-    result = statements.execute()
-    result.wait()
+    results = scan(job, table)
     scan_seconds = time.perf_counter() - scan_started
+    if len(results) != len(splits):
+        missing = sorted({s.index for s in splits} - {r["split"] for r in results})
+        raise JobFailed(f"the scan ended without a result for split(s) {missing[:10]}")
+    expected = sum(r["records_expected"] for r in results)
     job.say(
-        f"phase 1/2 done in {scan_seconds:.1f}s; "
-        "phase 2/2: violations, k-anonymity search and release ..."
+        f"phase 1/2 done in {scan_seconds:.1f}s ({expected:,} records); "
+        "phase 2/2: k-anonymity search and release ..."
     )
     release_started = time.perf_counter()
-    # The violations are written while the k-anonymity search runs: both are mostly pyarrow and
-    # numpy work outside the GIL (1M rows: a 20-22 s phase took 16-17 s, ~0.3 GiB more memory).
-    with ThreadPoolExecutor(1, thread_name_prefix="violations") as pool:
-        violations_written = pool.submit(write_violations, job)
-        released = release(job, schema)
-        violations_written.result()
+    if conn is not None:
+        upserted = audit.upsert_violations(conn, lake.parquet_files(job.output / "violations"))
+        job.say(f"audit: {upserted:,} violations upserted")
+    released = release(job, schema)
     release_seconds = time.perf_counter() - release_started
-    shutil.rmtree(job.output / "_staging", ignore_errors=True)
+    shutil.rmtree(job.output / STAGING, ignore_errors=True)
 
     quarantine_reasons = lake.count_by(job.output / "quarantine", "reason")
     by_regulation = lake.count_by(job.output / "violations", "regulation")

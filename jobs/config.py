@@ -7,14 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from jobs.runtime import python_settings
-from udfs.schema import CONF_DIR, read_yaml
+from udfs.schema import CONF_DIR, SchemaError, read_yaml
 
 DEFAULT_PIPELINE = CONF_DIR / "pipeline" / "local.yaml"
+
+
+MIB = 1 << 20
 
 
 @dataclass
 class PipelineConfig:
     parallelism: int = 2
+    # Batch job: the input is cut into splits of at most this many bytes (smaller when that
+    # gives fewer than four per worker); a worker reads and processes a split this much at a time.
+    split_bytes: int = 16 * MIB
+    batch_bytes: int = 4 * MIB
     python: dict[str, Any] = field(default_factory=dict)
     flink: dict[str, Any] = field(default_factory=dict)
     kafka: dict[str, Any] = field(default_factory=dict)
@@ -24,8 +31,16 @@ class PipelineConfig:
     @classmethod
     def load(cls, path: Path | None = None) -> PipelineConfig:
         data = read_yaml(path or DEFAULT_PIPELINE)
+        batch = dict(data.get("batch") or {})
+        unknown = set(batch) - {"split_mib", "read_mib"}
+        if unknown:
+            raise SchemaError(
+                f"{path or DEFAULT_PIPELINE}: unknown batch setting(s) {sorted(unknown)}"
+            )
         return cls(
             parallelism=int(data.get("parallelism", 2)),
+            split_bytes=int(batch.get("split_mib", cls.split_bytes // MIB)) * MIB,
+            batch_bytes=int(batch.get("read_mib", cls.batch_bytes // MIB)) * MIB,
             python=dict(data.get("python") or {}),
             flink=dict(data.get("flink") or {}),
             kafka=dict(data.get("kafka") or {}),

@@ -1,7 +1,8 @@
-"""The floor of the batch job's scan: the same Flink graph (CSV lines → the vectorized Python step
-→ staging Parquet and quarantine, in the local MiniCluster) with validate → detect → protect
-skipped: each line is only split into its fields. Its time is what Flink, PyFlink's Arrow path
-and the Parquet writer cost on this machine before any rule runs — the scan cannot be faster.
+"""The floor of the batch job's scan: the same Flink graph (input splits → the Python workers
+read, parse and write their staging and quarantine Parquet, in the local MiniCluster) with
+validate → detect → protect skipped: each line is only split into its fields. Its time is what
+Flink, the reading and the Parquet writing cost on this machine before any rule runs — the scan
+cannot be faster.
 
     python -m scripts.benchmarks.batch_floor --input records.csv --domain healthcare
 
@@ -25,13 +26,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import files
-from jobs.batch_compliance import BatchJob, scan_statements
+from jobs.batch_compliance import BatchJob, plan, scan, scan_table
 from jobs.config import PipelineConfig
 from udfs.engine import Engine, EngineResult
 from udfs.engine.engine import _blank_to_null
 from udfs.engine.parse import Parsed
 from udfs.engine.schemas import ALERTS, VIOLATIONS
-from udfs.flink.functions import ProcessLines
 from udfs.schema import CONF_DIR, load_schema, read_yaml
 from udfs.validation import parse_timestamp
 
@@ -60,11 +60,6 @@ class SplitOnlyEngine(Engine):
         )  # fmt: skip
 
 
-class SplitOnlyLines(ProcessLines):
-    def make_engine(self) -> Engine:
-        return SplitOnlyEngine(*self.args, **self.kwargs)
-
-
 def run(input_path: Path, domain: str, as_of: str, parallelism: int | None = None) -> dict:
     if __name__ != "__main__":  # the workers cannot import scripts/: ship these classes by value
         import cloudpickle
@@ -82,9 +77,9 @@ def run(input_path: Path, domain: str, as_of: str, parallelism: int | None = Non
             throwaway_key=True, pipeline=PipelineConfig.load(None), parallelism=parallelism,
             quiet=True,
         )  # fmt: skip
-        statements = scan_statements(job, schema, rules_config, layouts, step=SplitOnlyLines)
+        table = scan_table(job, schema, rules_config, layouts, plan(job, layouts), SplitOnlyEngine)
         started = time.perf_counter()
-        statements.execute().wait()
+        scan(job, table)
         seconds = time.perf_counter() - started
     finally:
         shutil.rmtree(output, ignore_errors=True)

@@ -130,8 +130,9 @@ class Engine:
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def process_lines(self, lines: pa.Array, paths: pa.Array | None = None) -> EngineResult:
-        """CSV lines (binary or string; the `path` of each when several files are read)."""
+    def process_lines(self, lines: pa.Array, paths: pa.Array | str | None = None) -> EngineResult:
+        """CSV lines (binary or string), and when several files are read the path of each
+        line (or one path for all of them)."""
         if self.layouts is None:
             raise ValueError("this engine was built without CSV layouts")
         if lines.type != pa.binary():

@@ -112,10 +112,13 @@ class CsvLayouts:
         self.headers = pa.array([lay.header for lay in self.layouts], STRING)
         self.with_extras = np.array([bool(lay.extras) for lay in self.layouts])
 
-    def of_rows(self, paths: pa.Array | None, n: int) -> np.ndarray:
-        """The layout index of each line (-1: no header known for its file)."""
+    def of_rows(self, paths: pa.Array | str | None, n: int) -> np.ndarray:
+        """The layout index of each line (-1: no header known for its file); `paths` is one
+        path per line, or the one path of every line."""
         if len(self.layouts) == 1:
             return np.zeros(n, dtype=np.int64)
+        if isinstance(paths, str):
+            return np.full(n, self.index.get(normalize_path(paths), -1), dtype=np.int64)
         encoded = pc.dictionary_encode(paths if paths is not None else pa.nulls(n, STRING))
         known = np.array(
             [self.index.get(normalize_path(p or ""), -1) for p in pylist(encoded.dictionary)]
@@ -141,7 +144,7 @@ def _holds_byte(text: pa.Array, byte: int) -> np.ndarray:
     return found
 
 
-def parse_lines(lines: pa.Array, paths: pa.Array | None, layouts: CsvLayouts) -> Parsed:
+def parse_lines(lines: pa.Array, paths: pa.Array | str | None, layouts: CsvLayouts) -> Parsed:
     n = len(lines)
     quarantined = Quarantined()
     text, utf8 = _decode(lines, quarantined)

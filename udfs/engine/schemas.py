@@ -41,3 +41,22 @@ def records_schema(schema: DomainSchema, window_keys: bool = False) -> pa.Schema
     fields += [pa.field(n, STRING) for n in payload_names(schema)]
     fields.append(pa.field("extra", STRING))
     return pa.schema(fields)
+
+
+# What the batch job writes: one row per violation (tokens only: never the value) and one per
+# quarantined input, each with the run's domain and job id.
+VIOLATION_ROWS = pa.schema(
+    [
+        pa.field("domain", STRING), pa.field("record_id", STRING),
+        pa.field("rule_id", STRING), pa.field("field", STRING),
+        pa.field("regulation", STRING), pa.field("severity", STRING),
+        pa.field("description", STRING), pa.field("detected_at", pa.timestamp("ms")),
+        pa.field("job_id", STRING), pa.field("event_date", STRING),
+    ]
+)  # fmt: skip
+QUARANTINE_ROWS = pa.schema(
+    [
+        pa.field("record_id", STRING), pa.field("reason", STRING), pa.field("raw", STRING),
+        pa.field("domain", STRING), pa.field("job_id", STRING),
+    ]
+)  # fmt: skip

@@ -1,0 +1,154 @@
+"""Input splits: byte ranges of the CSV files that the batch job's workers read on their own.
+
+A split [start, end) of a file owns the lines whose first byte lies in it, so consecutive
+splits read every line exactly once wherever the cut falls: a reader starting inside a line
+skips to the next one, and reads past `end` to finish its last line. A record is a line (a
+quoted field holding a newline gives two broken lines, both quarantined, as in the rest of the
+project), so no split ever cuts a record.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+NEWLINE = 10
+DEFAULT_SPLIT_BYTES = 16 * 1024 * 1024
+BATCH_BYTES = 4 * 1024 * 1024
+# ASCII bytes str.isspace() is true for: a line of only these (and \r) is blank, not a record.
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+
+
+@dataclass(frozen=True)
+class Split:
+    index: int
+    path: str
+    start: int
+    end: int
+
+
+def plan_splits(paths: list[str], split_bytes: int = DEFAULT_SPLIT_BYTES) -> list[Split]:
+    """Byte ranges of at most `split_bytes` covering every file (an empty file: one split)."""
+    splits: list[Split] = []
+    for path in paths:
+        size = os.path.getsize(path)
+        for start in range(0, max(size, 1), split_bytes):
+            splits.append(Split(len(splits), path, start, min(start + split_bytes, size)))
+    return splits
+
+
+@dataclass
+class LineBatch:
+    lines: pa.BinaryArray  # each line without its newline (a trailing \r stays, as Flink reads it)
+    records: int  # the lines that are records: neither blank nor the header itself
+
+
+def _owned_start(handle, start: int) -> int:
+    """The offset of the first line that starts at or after `start`."""
+    if start == 0:
+        return 0
+    handle.seek(start - 1)
+    if handle.read(1) == b"\n":
+        return start
+    position = start
+    while chunk := handle.read(BATCH_BYTES):
+        at = chunk.find(b"\n")
+        if at >= 0:
+            return position + at + 1
+        position += len(chunk)
+    return position
+
+
+def _batch(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, header: bytes) -> LineBatch:
+    """Lines data[starts[i]:ends[i]] as one binary array (the newlines between them dropped),
+    and how many are records: the line is not blank as str.strip() sees it and not the header
+    (what the engine skips)."""
+    first, last = int(starts[0]), int(ends[-1])
+    keep = np.ones(last - first, dtype=bool)
+    keep[ends[:-1] - first] = False  # the newline after each line but the last
+    values = data[first:last][keep]
+    lengths = ends - starts
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    lines = pa.BinaryArray.from_buffers(
+        pa.binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
+    )
+    solid = np.concatenate([[0], np.cumsum(~_SPACE[values])])
+    solid_bytes = solid[offsets[1:]] - solid[offsets[:-1]]
+    records = solid_bytes > 0
+    # Bytes past ASCII may be Unicode whitespace (\xa0, \u3000, …): decode those lines.
+    if values.max(initial=0) >= 128:
+        high = np.concatenate([[0], np.cumsum(values >= 128)])
+        maybe = np.flatnonzero(records & (high[offsets[1:]] - high[offsets[:-1]] == solid_bytes))
+        for i in maybe:
+            text = bytes(values[offsets[i] : offsets[i + 1]]).decode("utf-8", "replace")
+            records[i] = bool(text.strip())
+    header = header.rstrip(b"\r\n")
+    for extra in (0, 1):  # the header again (with its \r in a CRLF file) is no record
+        same = np.flatnonzero(records & (lengths == len(header) + extra))
+        if len(same) and len(header):
+            rows = values[offsets[same][:, None] + np.arange(len(header))]
+            match = (rows == np.frombuffer(header, dtype=np.uint8)).all(axis=1)
+            if extra:
+                match &= values[offsets[same] + len(header)] == 13
+            records[same[match]] = False
+    return LineBatch(lines, int(records.sum()))
+
+
+def read_split(split: Split, header: bytes, batch_bytes: int = BATCH_BYTES) -> Iterator[LineBatch]:
+    """The lines the split owns, in batches of about `batch_bytes`; the file's first line (its
+    header) is neither read nor counted."""
+    skip_header = split.start == 0
+    for batch in _read(split, header, batch_bytes):
+        if skip_header:
+            skip_header = False
+            batch = _without_first(batch, header)
+            if not len(batch.lines):
+                continue
+        yield batch
+
+
+def _without_first(batch: LineBatch, header: bytes) -> LineBatch:
+    first = batch.lines[0].as_py()
+    counted = first.rstrip(b"\r") != header.rstrip(b"\r\n") and bool(
+        first.decode("utf-8", "replace").strip()
+    )
+    return LineBatch(batch.lines.slice(1), batch.records - int(counted))
+
+
+def _read(split: Split, header: bytes, batch_bytes: int) -> Iterator[LineBatch]:
+    with open(split.path, "rb") as handle:
+        base = _owned_start(handle, split.start)  # the file offset of data[0] below
+        if split.start > 0 and base >= split.end:
+            return
+        handle.seek(base)
+        carry = b""
+        while True:
+            chunk = handle.read(batch_bytes)
+            data = carry + chunk
+            if not data:
+                return
+            buffer = np.frombuffer(data, dtype=np.uint8)
+            newlines = np.flatnonzero(buffer == NEWLINE)
+            if chunk and not len(newlines):
+                carry = data  # one line longer than a read: read on
+                continue
+            starts = np.concatenate([[0], newlines + 1])
+            ends = np.concatenate([newlines, [len(buffer)]])
+            if chunk:  # the last piece is an unfinished line: it goes with the next read
+                carry = data[newlines[-1] + 1 :]
+                starts, ends = starts[:-1], ends[:-1]
+            elif data.endswith(b"\n"):  # the end of the file: no line after the last newline
+                starts, ends = starts[:-1], ends[:-1]
+            owned = base + starts < split.end
+            if owned.any():
+                yield _batch(buffer, starts[owned], ends[owned], header)
+            if not chunk or not owned.all():
+                return
+            base += len(data) - len(carry)
+            if base >= split.end:
+                return

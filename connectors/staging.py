@@ -1,0 +1,81 @@
+"""Output files written by the workers of a batch run, exactly once however tasks are retried.
+
+Each task attempt writes its own files, `<staging>/<kind>/<task>-<attempt>.parquet` (named
+`.inprogress` until the attempt closes them), and reports their names in its result. When the
+job is done the driver commits one attempt per task (`commit`): its files move to the output,
+every other attempt's files are deleted. A failed attempt leaves only `.inprogress` files or
+files nobody chose; a retried one writes under a new attempt id. Nothing is lost or doubled.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+IN_PROGRESS = ".inprogress"
+
+
+def new_attempt() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class AttemptFiles:
+    """The Parquet files of one task attempt, one per kind of output, opened on first write."""
+
+    def __init__(self, staging: Path, task: int, attempt: str):
+        self.staging = staging
+        self.name = f"{task:05d}-{attempt}.parquet"
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.rows: dict[str, int] = {}
+
+    def write(self, kind: str, table: pa.Table, **options) -> None:
+        if table.num_rows == 0:
+            return
+        writer = self.writers.get(kind)
+        if writer is None:
+            folder = self.staging / kind
+            folder.mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(folder / (self.name + IN_PROGRESS), table.schema, **options)
+            self.writers[kind] = writer
+            self.rows[kind] = 0
+        writer.write_table(table)
+        self.rows[kind] += table.num_rows
+
+    def close(self) -> dict[str, str]:
+        """Finish every file; returns kind → file name (kinds with no rows have no file)."""
+        for kind, writer in self.writers.items():
+            writer.close()
+            folder = self.staging / kind
+            (folder / (self.name + IN_PROGRESS)).rename(folder / self.name)
+        return {kind: self.name for kind in self.writers}
+
+    def abort(self) -> None:
+        for kind, writer in self.writers.items():
+            writer.close()
+            (self.staging / kind / (self.name + IN_PROGRESS)).unlink(missing_ok=True)
+
+
+def commit(staging: Path, kind: str, chosen: list[str], target: Path | None) -> list[Path]:
+    """Keep the chosen files of `kind`: moved into `target` as part-NNNNN.parquet (or left in
+    staging when `target` is None); every other file of that kind is deleted. Returns the
+    kept files."""
+    folder = staging / kind
+    kept: list[Path] = []
+    wanted = set(chosen)
+    if target is not None:
+        target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(folder.iterdir()) if folder.exists() else []:
+        if path.name not in wanted:
+            path.unlink()
+            continue
+        if target is None:
+            kept.append(path)
+        else:
+            moved = target / f"part-{path.name.split('-', 1)[0]}.parquet"
+            shutil.move(str(path), moved)
+            kept.append(moved)
+    return kept

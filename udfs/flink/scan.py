@@ -1,0 +1,75 @@
+"""The batch job's scan as a PyFlink function: one call per input split. The worker reads the
+split's bytes itself (connectors.splits), runs the engine over batches of its lines and writes
+this attempt's staged records, violations and quarantine with pyarrow (connectors.staging);
+only a small JSON summary goes back through Flink. Lines never cross the Python/JVM boundary.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pyflink.table import DataTypes
+from pyflink.table.udf import ScalarFunction, udf
+
+from connectors.splits import Split, read_split
+from connectors.staging import AttemptFiles, new_attempt
+from udfs.engine import Engine
+from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
+from udfs.flink.functions import ComplianceMetrics
+from udfs.pipeline import normalize_path
+
+# Staged records are read back once: no dictionaries (mostly unique values anyway).
+RECORD_OPTIONS = {"use_dictionary": False, "compression": "snappy"}
+
+
+class ScanSplits(ScalarFunction):
+    def __init__(
+        self, engine_args: tuple, layouts: dict[str, str], staging: str, domain: str,
+        job_id: str, detected_at: datetime, batch_bytes: int, engine: type[Engine] = Engine,
+    ):  # fmt: skip
+        self.engine_args = engine_args
+        self.layouts = layouts
+        self.staging = staging
+        self.domain = domain
+        self.job_id = job_id
+        self.detected_at = detected_at
+        self.batch_bytes = batch_bytes
+        self.engine_class = engine
+
+    def open(self, function_context) -> None:
+        self.metrics = ComplianceMetrics(function_context.get_metric_group())
+        self.engine = self.engine_class(*self.engine_args, layouts=self.layouts)
+        self.attempt = new_attempt()
+
+    def eval(self, index: int, path: str, start: int, end: int) -> str:
+        header = self.layouts[normalize_path(path)].encode("utf-8")
+        files = AttemptFiles(Path(self.staging), index, self.attempt)
+        counts: dict[str, Any] = {"records_expected": 0, "skipped": 0}
+        try:
+            for batch in read_split(Split(index, path, start, end), header, self.batch_bytes):
+                result = self.engine.process_lines(batch.lines, path)
+                self.metrics.count(result)
+                counts["records_expected"] += batch.records
+                counts["skipped"] += result.skipped
+                files.write("records", staged_records(result), **RECORD_OPTIONS)
+                files.write(
+                    "violations",
+                    violation_rows(result, self.domain, self.detected_at, self.job_id),
+                )
+                files.write("quarantine", quarantine_rows(result, self.domain, self.job_id))
+            written = files.close()
+        except BaseException:
+            files.abort()
+            raise
+        return json.dumps({"split": index, "files": written, "rows": files.rows, **counts})
+
+
+def scan_splits_udf(function: ScanSplits):
+    return udf(
+        function,
+        input_types=[DataTypes.INT(), DataTypes.STRING(), DataTypes.BIGINT(), DataTypes.BIGINT()],
+        result_type=DataTypes.STRING(),
+    )
