@@ -244,6 +244,15 @@ def _loads(message: str) -> Any:
     return data
 
 
+def _text_column(values: list) -> pa.Array:
+    """JSON values as text (udfs.pipeline._text): Arrow takes strings and nulls as they are;
+    a column holding numbers, booleans or objects goes through _text value by value."""
+    try:
+        return pa.array(values, STRING)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_text(v) for v in values], STRING)
+
+
 def parse_messages(messages: list[bytes | str | None], names: tuple[str, ...]) -> Parsed:
     """JSON objects, one per Kafka message value (see RecordProcessor.process_message)."""
     quarantined = Quarantined()
@@ -251,7 +260,7 @@ def parse_messages(messages: list[bytes | str | None], names: tuple[str, ...]) -
     rows: list[int] = []
     raws: list[str] = []
     extras: list[str | None] = []
-    columns: list[list[str | None]] = [[] for _ in names]
+    objects: list[dict] = []
     for row, message in enumerate(messages):
         if message is None:
             quarantined.add(row, "empty message", "")
@@ -273,16 +282,14 @@ def parse_messages(messages: list[bytes | str | None], names: tuple[str, ...]) -
         if not isinstance(data, dict):
             quarantined.add(row, "JSON value is not an object", message)
             continue
-        get = data.get
-        for column, name in zip(columns, names, strict=True):
-            column.append(_text(get(name)))
+        objects.append(data)
         rows.append(row)
         raws.append(message)
-        extra = {k: v for k, v in data.items() if k not in name_set}
-        extras.append(json.dumps(extra) if extra else None)
-    values: dict[str, pa.Array | None] = {
-        name: pa.array(column, STRING) for name, column in zip(names, columns, strict=True)
-    }
+        if data.keys() <= name_set:
+            extras.append(None)
+        else:
+            extras.append(json.dumps({k: v for k, v in data.items() if k not in name_set}))
+    values = {name: _text_column([d.get(name) for d in objects]) for name in names}
     return Parsed(
         np.array(rows, dtype=np.int64),
         values,

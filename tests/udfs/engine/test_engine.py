@@ -235,3 +235,18 @@ def test_input_rows_are_the_per_record_rows_flink_receives():
     table = input_rows(engine.process_lines(pa.array(lines, pa.binary())), schema)
     assert table.column_names == list(output_names(schema))
     assert [list(row.values()) for row in table.to_pylist()] == expected
+
+
+def test_alert_json_by_orjson_equals_the_json_encoder():
+    import random
+
+    from udfs.engine.engine import _COMPACT_JSON, _alert_json
+
+    rng = random.Random(1)
+    for _ in range(5_000):
+        text = "".join(
+            chr(rng.choice([rng.randint(0, 0x7F), rng.randint(0, 0x3000)]))
+            for _ in range(rng.randint(0, 12))
+        )
+        payload = {"a": text, "n": rng.choice([None, 1, 10**12]), "v": [{"x": 'y\\"'}]}
+        assert _alert_json(payload) == _COMPACT_JSON(payload)
