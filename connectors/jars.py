@@ -8,7 +8,6 @@ from pathlib import Path
 
 LIB_DIR = Path(os.environ.get("COMPLIANCE_LIB_DIR", Path(__file__).resolve().parent.parent / "lib"))
 FLINK_JARS = LIB_DIR / "flink"
-KAFKA_BROKER_JARS = LIB_DIR / "kafka"
 
 
 class JarsMissing(RuntimeError):

@@ -207,13 +207,12 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     return columns
 
 
-def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
+def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
     source(t_env, job, schema, rules_config)
     columns = windowed_lake(t_env, job, schema)
     out = job.output
-    lake_cols = [(c, "STRING") for c in columns if c not in ("event_date", "event_ms")] + [
-        ("date", "STRING")
-    ]
+    record_cols = [c for c in columns if c not in ("event_date", "event_ms")]
+    lake_cols = [(c, "STRING") for c in record_cols] + [("date", "STRING")]
     commit = (
         "'sink.partition-commit.policy.kind' = 'success-file', 'sink.partition-commit.trigger' = 'process-time', "
         "'sink.partition-commit.delay' = '0 s', "
@@ -242,7 +241,7 @@ def build(env, t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         )
     )
     statements = t_env.create_statement_set()
-    lake_select = ", ".join(f"`{n}`" for n, _ in lake_cols[:-1])
+    lake_select = ", ".join(f"`{n}`" for n in record_cols)
     statements.add_insert_sql(
         f"INSERT INTO lake_sink SELECT {lake_select}, event_date FROM windowed WHERE kind = 'lake'"
     )
@@ -311,7 +310,7 @@ def run(job: StreamJob, detached: bool = False):
     if job.batch:  # a bounded run replaces its outputs; a stream keeps them across restarts
         lake.prepare_output(job.output, OUTPUT_DIRS)
     env, t_env = stream_table_env(batch=job.batch, settings=stream_settings(job))
-    statements = build(env, t_env, job, schema, rules_config)
+    statements = build(t_env, job, schema, rules_config)
     statements.attach_as_datastream()
     if detached:
         client = env.execute_async(f"{JOB_NAME} {job.domain}")

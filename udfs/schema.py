@@ -48,9 +48,6 @@ class DomainSchema:
     def personal(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.personal)
 
-    def of_type(self, *types: str) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.type in types)
-
 
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
