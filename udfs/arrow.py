@@ -12,6 +12,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 STRING = pa.string()
+# Columns shorter than this are judged value by value by the per-record code itself: an RE2
+# kernel compiles its pattern on every call (0.02–1 ms), more than Python spends on the checks
+# of a few hundred values — streaming batches are often that small.
+SMALL_BATCH = 256
+
+
+def small(column: pa.Array) -> bool:
+    return len(column) < SMALL_BATCH
 
 
 def as_bool(array: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -40,6 +40,8 @@ class SplitOnlyEngine(Engine):
     """Lines split into their fields and passed on as records: no validation, rule or
     protection (lines the parser refuses still go to the quarantine)."""
 
+    per_record_below = 0  # never the per-record path: it would run the rules
+
     def _process(self, parsed: Parsed, inputs: int, source_ms=None) -> EngineResult:
         n = parsed.size
         created = parsed.values.get("created_at") or pa.nulls(n, pa.string())

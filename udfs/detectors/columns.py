@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import all_ascii, as_bool, present, pylist
+from udfs.arrow import all_ascii, as_bool, present, pylist, small
 from udfs.detectors.base import Detector, Span
 
 Mask = np.ndarray
@@ -53,6 +53,11 @@ def candidate_mask(detector: Detector, column: pa.Array, ascii_text: bool | None
 
 def contains_column(detector: Detector, column: pa.Array) -> Mask:
     """`detector.contains(value)` for every value of the column."""
+    if small(column):
+        found = present(column)
+        rest = np.flatnonzero(found)
+        found[rest] = [detector.contains(t) for t in pylist(column.take(pa.array(rest)))]
+        return found
     found = candidate_mask(detector, column)
     decided = np.zeros(len(column), dtype=bool)
     if detector.whole is not None and found.any():
@@ -101,6 +106,11 @@ class ColumnScanner:
         detectors = self.detectors[:upto]
         if not detectors or len(column) == 0:
             return np.zeros(len(column), dtype=bool)
+        if small(column):
+            found = np.zeros(len(column), dtype=bool)
+            for row, spans in self._scan_in_python(column, detectors).items():
+                found[row] = any(s.kind in kinds for s in spans)
+            return found
         ascii_text = all_ascii(column)
         masks = np.column_stack([candidate_mask(d, column, ascii_text) for d in detectors])
         found = np.zeros(len(column), dtype=bool)
@@ -122,12 +132,27 @@ class ColumnScanner:
                 found[rows[i]] = any(s.kind in kinds for s in found_spans)
         return found
 
+    def _scan_in_python(self, column: pa.Array, detectors: list[Detector]) -> dict[int, list[Span]]:
+        key = tuple(d in detectors for d in self.detectors)
+        scanner = self._scanners.get(key)
+        if scanner is None:
+            scanner = self._scanners[key] = self._make(detectors)
+        rows = np.flatnonzero(present(column))
+        found = {}
+        for row, text in zip(rows.tolist(), pylist(column.take(pa.array(rows))), strict=True):
+            spans = scanner.scan(text)
+            if spans:
+                found[row] = spans
+        return found
+
     def scan(self, column: pa.Array, upto: int | None = None) -> dict[int, list[Span]]:
         """Row → spans, for the rows with at least one span; with `upto`, the spans of the
         first `upto` detectors only."""
         detectors = self.detectors[:upto]
         if not detectors or len(column) == 0:
             return {}
+        if small(column):
+            return self._scan_in_python(column, detectors)
         ascii_text = all_ascii(column)
         rows = np.flatnonzero(self._any_candidate(detectors, column, ascii_text))
         if not len(rows):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from udfs.arrow import pylist
+from udfs.arrow import pylist, small
 from udfs.detectors.columns import present, regex_mask
 
 # A plain coordinate; `f` is its fraction without trailing zeros (what adds precision).
@@ -78,7 +78,7 @@ def _plain_decimals(column: pa.Array) -> np.ndarray:
 def significant_decimals(column: pa.Array) -> np.ndarray:
     """Per value, its significant decimals (see _significant): `> allowed` is precision beyond
     what is allowed, for any `allowed`."""
-    plain = regex_mask(column, PLAIN)
+    plain = np.zeros(len(column), dtype=bool) if small(column) else regex_mask(column, PLAIN)
     found = np.full(len(column), -1, dtype=np.int64)
     if plain.any():
         found[plain] = _plain_decimals(column)[plain]

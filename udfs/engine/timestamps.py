@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import strings_at
+from udfs.arrow import small, strings_at
 from udfs.validation import _is_valid, parse_timestamp
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -62,9 +62,11 @@ def _fast_timestamps(column: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """(shape matched, valid, µs since the epoch) for the values of the common shape: one RE2
     pass finds them, their digits are read at fixed offsets of the UTF-8 buffer."""
     n = len(column)
-    matched = pc.match_substring_regex(column, _TIMESTAMP).fill_null(False).to_numpy(False)
     valid = np.zeros(n, dtype=bool)
     micros = np.zeros(n, dtype=np.int64)
+    if small(column):
+        return np.zeros(n, dtype=bool), valid, micros
+    matched = pc.match_substring_regex(column, _TIMESTAMP).fill_null(False).to_numpy(False)
     rows = np.flatnonzero(matched)
     if not len(rows):
         return matched, valid, micros
@@ -122,8 +124,11 @@ def parse_timestamps(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def dates_valid(column: pa.Array) -> np.ndarray:
     """Per value: is it a YYYY-MM-DD date `udfs.validation` accepts (nulls: False)."""
-    matched = pc.match_substring_regex(column, _DATE).fill_null(False).to_numpy(False)
     valid = np.zeros(len(column), dtype=bool)
+    if small(column):
+        matched = valid.copy()
+    else:
+        matched = pc.match_substring_regex(column, _DATE).fill_null(False).to_numpy(False)
     rows = np.flatnonzero(matched)
     if len(rows):
         parts = pc.extract_regex(column.take(pa.array(rows)), _DATE)

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import as_bool, byte_lengths, matches, strings_at
+from udfs.arrow import as_bool, byte_lengths, matches, small, strings_at
 from udfs.engine.timestamps import dates_valid, parse_timestamps
 from udfs.schema import DomainSchema
 from udfs.validation import _PROBLEM, MAX_FIELD_CHARS, _is_valid
@@ -47,7 +47,7 @@ def type_valid(kind: str, column: pa.Array) -> tuple[np.ndarray, np.ndarray | No
         _fallback(column, np.flatnonzero(~fast), kind, valid)
         return valid, None
     pattern = _DECIMAL if kind == "decimal" else _COORDINATE
-    fast = matches(column, pattern)
+    fast = np.zeros(len(column), dtype=bool) if small(column) else matches(column, pattern)
     valid = fast.copy()
     if kind in _LIMITS:
         rows = np.flatnonzero(fast)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from udfs.anonymity.hierarchies import truncate_decimals
-from udfs.arrow import STRING, all_ascii, as_bool, present, pylist, scatter
+from udfs.arrow import STRING, all_ascii, as_bool, present, pylist, scatter, small
 from udfs.detectors.gps import PLAIN, significant_decimals
 from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
 from udfs.protect.record import ProtectionPolicy
@@ -193,6 +193,9 @@ def coarsen_column(
     if not len(rows):
         return column
     values = column.take(pa.array(rows))
+    if small(values):
+        fixed = [truncate_decimals(v, decimals) for v in pylist(values)]
+        return scatter(len(column), rows, pa.array(fixed, STRING), column)
     plain = as_bool(pc.match_substring_regex(values, PLAIN))
     cut = rf"^(-?\d+\.\d{{{decimals}}})\d*$" if decimals else r"^(-?\d+)\.\d*$"
     out = pc.replace_substring_regex(values, cut, r"\1")

@@ -17,6 +17,14 @@ from udfs.pipeline import LineProcessor, RecordProcessor
 from udfs.schema import CONF_DIR, load_schema, read_yaml
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def columnar(monkeypatch):
+    """Every batch through the columnar path (small ones would take the per-record path)."""
+    monkeypatch.setattr(Engine, "per_record_below", 0)
+
+
 KEY = b"engine-test-key-0123456789abcdef"
 ROWS = 50_000
 BATCH = 7_000  # not a divisor of ROWS: the last batch is short
@@ -150,7 +158,9 @@ def _bad_lines() -> list[bytes]:
     return lines
 
 
-def test_every_kind_of_bad_csv_line_gets_the_reference_answer():
+@pytest.mark.parametrize("small_batch", [0, 256])  # RE2 fast paths, or Python for a small column
+def test_every_kind_of_bad_csv_line_gets_the_reference_answer(monkeypatch, small_batch):
+    monkeypatch.setattr("udfs.arrow.SMALL_BATCH", small_batch)
     (schema, rules, as_of, key), _ = _args("healthcare")
     lines = _bad_lines()
     options = {"alert_min_severity": "high", "window_keys": True}
@@ -194,7 +204,9 @@ class EngineResultFrom:
         )
 
 
-def test_every_kind_of_bad_message_gets_the_reference_answer():
+@pytest.mark.parametrize("small_batch", [0, 256])
+def test_every_kind_of_bad_message_gets_the_reference_answer(monkeypatch, small_batch):
+    monkeypatch.setattr("udfs.arrow.SMALL_BATCH", small_batch)
     (schema, rules, as_of, key), _ = _args("financial")
     item = next(generate("financial", 1, seed=3, as_of=AS_OF)).record
     messages = [None, b"\xff", b"{", b"[1]", b'"text"', b"", json.dumps(item).encode()]
@@ -250,3 +262,15 @@ def test_alert_json_by_orjson_equals_the_json_encoder():
         )
         payload = {"a": text, "n": rng.choice([None, 1, 10**12]), "v": [{"x": 'y\\"'}]}
         assert _alert_json(payload) == _COMPACT_JSON(payload)
+
+
+def test_a_small_batch_takes_the_per_record_path_with_the_same_outputs(monkeypatch):
+    (schema, rules, as_of, key), _ = _args("healthcare")
+    lines = _bad_lines()[:40]
+    options = {"alert_min_severity": "high", "window_keys": True}
+    engine = Engine(schema, rules, as_of, key, layouts={"/x.csv": HEADER}, **options)
+    columnar = engine.process_lines(pa.array(lines, pa.binary()))
+    monkeypatch.setattr(Engine, "per_record_below", 100)
+    per_record = engine.process_lines(pa.array(lines, pa.binary()))
+    assert engine.timings["per_record"] > 0
+    _assert_same(per_record, [columnar])
