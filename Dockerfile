@@ -15,6 +15,7 @@ COPY pyproject.toml README.md /opt/flink-compliance/
 COPY jobs /opt/flink-compliance/jobs
 COPY udfs /opt/flink-compliance/udfs
 COPY connectors /opt/flink-compliance/connectors
+COPY tools /opt/flink-compliance/tools
 COPY conf /opt/flink-compliance/conf
 RUN /opt/venv/bin/pip install --no-cache-dir /opt/flink-compliance
 COPY --from=jars /jars/ /opt/flink/lib/

@@ -10,8 +10,11 @@ from typing import Any
 
 from connectors.settings import DatabaseSettings, SettingsError
 
-SCHEMA_SQL = Path(__file__).resolve().parent / "sql" / "audit_v1.sql"
-SCHEMA_VERSION = 1
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+MIGRATIONS = tuple(
+    sorted(SQL_DIR.glob("audit_v*.sql"), key=lambda p: int(p.stem[len("audit_v") :]))
+)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class AuditUnavailable(RuntimeError):
@@ -35,8 +38,20 @@ def connect(settings: DatabaseSettings | None = None):
 
 
 def ensure_schema(conn) -> int:
+    """Applies the migrations (connectors/sql/audit_vN.sql) the database has not had yet, each
+    in its own transaction; returns the schema version."""
     with conn, conn.cursor() as cur:
-        cur.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        cur.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+        current = 0
+        if cur.fetchone()[0]:
+            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+            current = int(cur.fetchone()[0])
+    for version, path in enumerate(MIGRATIONS, start=1):
+        if version > current:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext('flink-compliance schema'))")
+                cur.execute(path.read_text(encoding="utf-8"))
+    with conn, conn.cursor() as cur:
         cur.execute("SELECT max(version) FROM schema_version")
         return int(cur.fetchone()[0])
 

@@ -1,5 +1,6 @@
 """The demo: the batch job on the bundled healthcare sample, in the embedded MiniCluster, with a
-throwaway token key. Prints what it found and where the outputs are."""
+throwaway token key. Prints what it found and where the outputs are; with --audit it also
+writes the run to the audit database and ends with the HTML report of the run."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__.split("\n")[0])
     parser.add_argument("--domain", choices=("healthcare", "financial"), default="healthcare")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "out" / "demo")
+    parser.add_argument(
+        "--audit",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="write the audit trail (needs the database: scripts/services up postgres) and the report",
+    )
     args = parser.parse_args(argv)
     import secrets
 
@@ -32,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         key_secret=secrets.token_bytes(32),
         throwaway_key=True,
         pipeline=PipelineConfig.load(),
+        audit=args.audit,
     )
     job.say(
         "demo: THROWAWAY token key (set COMPLIANCE_TOKEN_KEY and use jobs.batch_compliance for real runs)"
@@ -57,7 +65,23 @@ def main(argv: list[str] | None = None) -> int:
     print("outputs:")
     for name in ("lake", "violations", "quarantine", "summary.json"):
         print(f"  {out / name}")
+    if args.audit:
+        print(f"report of the run (open it in a browser):\n  {write_report(job.job_id, out)}")
     return 0
+
+
+def write_report(job_id: str, out: Path) -> Path:
+    from connectors import audit
+    from tools.report.page import render
+    from tools.report.queries import Scope, fetch
+
+    conn = audit.connect()
+    with conn:
+        data = fetch(conn, Scope(job_id=job_id))
+    conn.close()
+    path = out / "report.html"
+    path.write_text(render(data), encoding="utf-8")
+    return path
 
 
 if __name__ == "__main__":

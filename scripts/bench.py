@@ -1,4 +1,4 @@
-"""scripts/bench accuracy|protection|engine|batch|stream: the project's benchmarks."""
+"""scripts/bench accuracy|protection|engine|batch|stream|report: the project's benchmarks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    parser.add_argument("what", choices=("accuracy", "protection", "engine", "batch", "stream"))
+    parser.add_argument(
+        "what", choices=("accuracy", "protection", "engine", "batch", "stream", "report")
+    )
     parser.add_argument("--rows", type=int, help="rows per generated set")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     parser.add_argument(
@@ -42,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
 
         rates = tuple(args.rates) if args.rates else (5000, 500, 1000, 2000, 3000)
         result = stream.run(0, args.out, rates, args.seconds)
+    elif args.what == "report":
+        from scripts.benchmarks import report
+
+        result = report.run(args.rows or 10_000_000, args.out)
     else:
         from scripts.benchmarks import batch
 

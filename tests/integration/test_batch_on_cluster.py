@@ -13,6 +13,8 @@ from connectors.settings import PROJECT_ROOT, DatabaseSettings
 from connectors.synthetic.generator import write_dataset
 from jobs import report
 from tests.jobs.conftest import AS_OF
+from tests.tools.report.tables import counts
+from udfs.schema import CONF_DIR, read_yaml
 
 pytestmark = pytest.mark.services
 KEY = "integration-test-key-0123456789"
@@ -75,3 +77,21 @@ def test_flink_run_with_audit_and_idempotent_rerun(data, tmp_path, capsys):
     assert report.main(["--since", "1d", "--domain", "financial"]) == 0
     printed = capsys.readouterr().out
     assert "PCI-DSS" in printed and summary["job_id"][:12] in printed
+
+    # The HTML report of the rerun: the database's numbers, and no raw value of the input.
+    page = tmp_path / "report.html"
+    assert report.main(["--job", again["job_id"], "--html", str(page)]) == 0
+    html = page.read_text()
+    by_regulation = db_rows(
+        "SELECT regulation, count(*) FROM violations WHERE job_id = %s GROUP BY 1",
+        (again["job_id"],),
+    )
+    assert counts(html, "by-regulation") == dict(by_regulation) and len(by_regulation) == 3
+    fields = read_yaml(CONF_DIR / "schemas" / "financial.yaml")["fields"]
+    personal = [
+        f for f, spec in fields.items() if spec.get("personal") and spec["type"] == "string"
+    ]
+    with open(data / "records.csv", newline="") as handle:
+        raw = {row[f] for row in csv.DictReader(handle) for f in personal if len(row[f] or "") >= 6}
+    assert len(raw) > 1000
+    assert [value for value in raw if value in html] == []

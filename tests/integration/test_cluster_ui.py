@@ -4,7 +4,6 @@ stop with savepoint and a resume lose and duplicate nothing."""
 
 import os
 import re
-import subprocess
 import time
 
 import pytest
@@ -18,6 +17,7 @@ from connectors.flink_cluster import (
 )
 from connectors.ingest import ingest
 from connectors.settings import PROJECT_ROOT, RUN_DIR, FlinkSettings
+from tests.integration import browser
 from tests.integration.cluster import completed_checkpoints, pipeline_config
 from tests.jobs.test_stream_compliance import labels, outputs, stream_data
 
@@ -94,18 +94,9 @@ def test_metrics_ui_and_savepoint_resume(tmp_path, capsys):
     } <= set(first)
 
     # The Web UI in headless Chromium: the job page names the job and its vertices.
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url = f"{FlinkSettings.from_env().rest_url}/#/job/running/{job_id}/overview"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=15000", "--timeout=30000", "--window-size=1400,900"]  # fmt: skip
-    dom = subprocess.run(
-        ["chromium", *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
-    ).stdout
-    screenshot = ARTIFACTS / "flink-ui-job.png"
-    subprocess.run(
-        ["chromium", *flags, f"--screenshot={screenshot}", url], capture_output=True, timeout=120
-    )
+    dom = browser.open_page(url, tmp_path / "chromium").dom
+    screenshot = browser.screenshot(url, ARTIFACTS / "flink-ui-job.png", tmp_path / "chromium")
     assert "flink-compliance stream healthcare" in dom
     for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:  # every vertex is drawn
         assert vertex["name"].split(" ->")[0].split("[")[0] in dom, vertex["name"]

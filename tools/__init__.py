@@ -1,0 +1,1 @@
+"""Tools that run beside the jobs, not inside them (the report)."""
