@@ -154,3 +154,16 @@ def test_an_empty_database_gives_a_page_that_says_so(report_db, tmp_path):
 def test_a_bad_window_is_a_clear_error(capsys):
     assert report.main(["--since", "seven days"]) == 2
     assert "--since expects a number and a unit" in capsys.readouterr().err
+
+
+def test_the_demo_ends_with_the_report_of_its_run(tmp_path, capsys):
+    from jobs import demo
+
+    assert demo.main(["--audit", "--output", str(tmp_path / "demo")]) == 0
+    printed = capsys.readouterr().out
+    path = tmp_path / "demo" / "report.html"
+    assert printed.rstrip().endswith(str(path)) and path.is_file()
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    html = path.read_text()
+    assert list(counts(html, "runs-table")) == [summary["job_id"]]
+    assert sum(counts(html, "by-regulation").values()) == summary["violations"]["total"]
