@@ -1,7 +1,7 @@
 """Synthetic healthcare and financial records with ground truth.
 
 Every value is made knowing whether it breaks a rule, so `labels.csv` (record_id, regulation,
-field) is the truth the detectors are measured against. Hard cases are there on purpose:
+field, kind) is the truth the detectors are measured against. Hard cases are there on purpose:
 identifiers that only look valid, separators, leaks into `notes`, missing consent, old
 records, precise and coarse GPS, empty values, malformed rows (listed in malformed.csv).
 The same seed gives the same bytes.
@@ -27,6 +27,10 @@ from udfs.schema import load_schema
 DEFAULT_AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 RETENTION_DAYS = {"healthcare": 2555, "financial": 1825}
 Label = tuple[str, str]  # (regulation, field)
+# What kind of identifier a label is about: the detector's kind, or the rule's subject.
+FIELD_KINDS = {"ssn": "ssn", "medical_record_number": "mrn", "phone": "phone", "email": "email",
+               "card_number": "card", "consent_given": "consent", "created_at": "retention",
+               "latitude": "gps", "longitude": "gps"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ class Generated:
     labels: set[Label]
     malformed: str | None = None  # the reason, for rows the job must quarantine
     line: str | None = None  # a raw CSV line replacing the record, for broken rows
+    notes_kind: str | None = None  # the kind of identifier leaked into notes, if any
+
+    def kind(self, label: Label) -> str:
+        return self.notes_kind if label[1] == "notes" else FIELD_KINDS[label[1]]
 
 
 def _identifier(rng, rates, labels, field, regulation, real, lookalike, protected):
@@ -73,36 +81,49 @@ def _coordinate(rng, rates, labels, field, base, spread) -> str:
     return f"{value:.{rng.choice([1, 2, 2, 2])}f}"
 
 
-def _notes(rng, rates, labels, domain, first, last) -> str:
+def _notes(rng, rates, labels, domain, first, last, leaked: list[str]) -> str:
     parts = v.words(rng, rng.randint(3, 9))
     roll = rng.random()
     if roll < rates.notes_leak:
-        leak = rng.randrange(6 if domain == "healthcare" else 2)
+        leak = rng.randrange(11 if domain == "healthcare" else 2)
+        regulation, kind, text = "HIPAA", None, None
         if leak == 0:
-            parts.append("card " + v.card(rng))
-            labels.add(("PCI-DSS", "notes"))
+            regulation, kind, text = "PCI-DSS", "card", "card " + v.card(rng)
         elif leak == 1:
-            parts.append(rng.choice(["CVV", "cvc", "security code"]) + f" {rng.randint(100, 9999)}")
-            labels.add(("PCI-DSS", "notes"))
+            regulation, kind = "PCI-DSS", "cvv"
+            text = rng.choice(["CVV", "cvc", "security code"]) + f" {rng.randint(100, 9999)}"
         elif leak == 2:
-            parts.append("ssn " + v.ssn(rng))
-            labels.add(("HIPAA", "notes"))
+            kind, text = "ssn", "ssn " + v.ssn(rng)
         elif leak == 3:
-            parts.append(v.mrn(rng))
-            labels.add(("HIPAA", "notes"))
+            kind, text = "mrn", v.mrn_in_text(rng)
         elif leak == 4:
-            parts.append("call " + v.phone(rng))
-            labels.add(("HIPAA", "notes"))
+            kind, text = "phone", "call " + v.phone(rng)
+        elif leak == 5:
+            kind, text = "email", "mail " + v.email(rng, first, last)
+        elif leak == 6:
+            kind, text = "phone", "call " + v.phone_international(rng)
+        elif leak == 7:
+            kind, text = "ip", "from " + (v.ipv4(rng) if rng.random() < 0.7 else v.ipv6(rng))
+        elif leak == 8:
+            kind, text = "url", "see " + v.url(rng)
+        elif leak == 9:
+            kind, text = "mbi", "mbi " + v.mbi(rng)
         else:
-            parts.append("mail " + v.email(rng, first, last))
-            labels.add(("HIPAA", "notes"))
-    elif roll < rates.notes_leak + rates.notes_lookalike:
-        parts.append(rng.choice([v.card_lookalike, v.ssn_lookalike, v.phone_lookalike])(rng))
+            kind, text = "dob", v.birth_date(rng)
+        parts.append(text)
+        labels.add((regulation, "notes"))
+        leaked.append(kind)
+    elif roll < rates.notes_lookalike + rates.notes_leak:
+        makers = [v.card_lookalike, v.ssn_lookalike, v.phone_lookalike]
+        if domain == "healthcare":
+            makers += [v.text_decoy] * 3
+        parts.append(rng.choice(makers)(rng))
     rng.shuffle(parts)
     return " ".join(parts)
 
 
 def _common(rng, rates, labels, domain, as_of, record, first, last, city, recent=None):
+    """Fills the fields both domains have; returns the kind leaked into notes (or None)."""
     record["email"] = _identifier(
         rng, rates, labels if domain == "healthcare" else set(), "email", "HIPAA",
         lambda: v.email(rng, first, last), lambda: f"{first.lower()}@localhost",
@@ -110,9 +131,11 @@ def _common(rng, rates, labels, domain, as_of, record, first, last, city, recent
     )  # fmt: skip
     record["phone"] = _identifier(
         rng, rates, labels if domain == "healthcare" else set(), "phone", "HIPAA",
-        lambda: v.phone(rng), lambda: v.phone_lookalike(rng), lambda: v.token(rng, "phone"),
+        lambda: v.phone(rng) if rng.random() < 0.75 else v.phone_international(rng),
+        lambda: v.phone_field_lookalike(rng), lambda: v.token(rng, "phone"),
     )  # fmt: skip
-    record["notes"] = _notes(rng, rates, labels, domain, first, last)
+    leaked: list[str] = []
+    record["notes"] = _notes(rng, rates, labels, domain, first, last, leaked)
     consent = "true" if rng.random() >= rates.no_consent else rng.choice(["false", ""])
     record["consent_given"] = consent
     if consent != "true":
@@ -131,6 +154,7 @@ def _common(rng, rates, labels, domain, as_of, record, first, last, city, recent
     record["created_at"] = (
         created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z"
     )
+    return leaked[0] if leaked else None
 
 
 def healthcare(
@@ -154,13 +178,15 @@ def healthcare(
     city = rng.choice(v.CITIES)
     r["zip_code"] = f"{city[0]}{rng.randint(1, 12):02d}"
     r["medical_record_number"] = _identifier(
-        rng, rates, labels, "medical_record_number", "HIPAA", lambda: v.mrn(rng),
-        lambda: f"MRN-{rng.randint(0, 99999)}", lambda: v.token(rng, "mrn"),
+        rng, rates, labels, "medical_record_number", "HIPAA", lambda: v.mrn_any_format(rng),
+        lambda: v.mrn_field_lookalike(rng), lambda: v.token(rng, "mrn"),
     )  # fmt: skip
     r["diagnosis_code"] = rng.choice(v.ICD10)
-    _common(rng, rates, notes_labels, "healthcare", as_of, r, first, last, city, recent)
+    notes_kind = _common(
+        rng, rates, notes_labels, "healthcare", as_of, r, first, last, city, recent
+    )
     labels |= notes_labels
-    return Generated(r, labels)
+    return Generated(r, labels, notes_kind=notes_kind)
 
 
 def financial(
@@ -183,8 +209,10 @@ def financial(
     r["transaction_amount"] = f"{rng.lognormvariate(3.5, 1.2):.2f}"
     r["currency"] = rng.choice(["USD", "EUR", "GBP"])
     r["merchant"] = rng.choice(v.MERCHANTS)
-    _common(rng, rates, labels, "financial", as_of, r, first, last, rng.choice(v.CITIES), recent)
-    return Generated(r, labels)
+    notes_kind = _common(
+        rng, rates, labels, "financial", as_of, r, first, last, rng.choice(v.CITIES), recent
+    )
+    return Generated(r, labels, notes_kind=notes_kind)
 
 
 MAKERS = {"healthcare": healthcare, "financial": financial}
@@ -205,7 +233,7 @@ def _break(rng: random.Random, item: Generated, names: tuple[str, ...]) -> Gener
     line = None
     if kind == "truncated":
         line = ",".join(_csv_cell(r[n]) for n in names[: len(names) // 2])
-    return Generated(r, set(), kind, line)
+    return Generated(r, set(), kind, line, item.notes_kind)
 
 
 def _csv_cell(value: str) -> str:
@@ -251,7 +279,7 @@ def write_dataset(
         labels = csv.writer(labels_file, lineterminator="\n")
         bad = csv.writer(bad_file, lineterminator="\n")
         records.writerow(names)
-        labels.writerow(["record_id", "regulation", "field"])
+        labels.writerow(["record_id", "regulation", "field", "kind"])
         bad.writerow(["record_id", "kind"])
         for item in generate(domain, rows, seed, as_of, rates, span_seconds):
             rid = item.record["record_id"]
@@ -265,7 +293,7 @@ def write_dataset(
                 bad.writerow([rid, item.malformed])
                 counts["malformed"] += 1
             for regulation, field in sorted(item.labels):
-                labels.writerow([rid, regulation, field])
+                labels.writerow([rid, regulation, field, item.kind((regulation, field))])
                 counts[regulation] += 1
             counts["rows"] += 1
     manifest = {

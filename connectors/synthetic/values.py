@@ -172,3 +172,151 @@ def token(rng: random.Random, field: str) -> str:
 
 def words(rng: random.Random, count: int) -> list[str]:
     return [rng.choice(WORDS) for _ in range(count)]
+
+
+# Formats of medical record numbers at other institutions: no checksum, no common shape. In a
+# medical_record_number field each is an MRN; in free text only the configured patterns are.
+def mrn_any_format(rng: random.Random) -> str:
+    style = rng.randrange(6)
+    if style < 2:
+        return mrn(rng)
+    if style == 2:
+        return f"MR{rng.randint(0, 999_999):06d}"
+    if style == 3:
+        return f"{rng.randint(100_000_000, 999_999_999)}"
+    if style == 4:
+        return f"H-{rng.randint(0, 9_999_999):07d}"
+    return f"{rng.choice('ABCKP')}{rng.randint(0, 9_999_999):07d}"
+
+
+def mrn_in_text(rng: random.Random) -> str:
+    """An MRN as the configured patterns (conf/rules/healthcare.yaml) find it in free text."""
+    style = rng.randrange(3)
+    if style == 0:
+        return mrn(rng)
+    if style == 1:
+        return f"MRN{rng.randint(0, 99_999_999):08d}"
+    return f"MR{rng.randint(0, 999_999):06d}"
+
+
+def mrn_field_lookalike(rng: random.Random) -> str:
+    """What an MRN field holds that is no MRN: no digit at all."""
+    return rng.choice(["unknown", "pending", "n/a", "see chart", "none"])
+
+
+def phone_international(rng: random.Random) -> str:
+    """E.164 outside NANP, groups apart as most of Europe writes them."""
+    style = rng.randrange(4)
+    if style == 0:
+        return f"+44 20 {rng.randint(3000, 8999)} {rng.randint(0, 9999):04d}"
+    if style == 1:
+        return f"+49 30 {rng.randint(1_000_000, 99_999_999)}"
+    if style == 2:
+        pairs = " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
+        return f"+33 {rng.randint(1, 9)} {pairs}"
+    return f"+31 6 {rng.randint(10_000_000, 99_999_999)}"
+
+
+def phone_field_lookalike(rng: random.Random) -> str:
+    """What a phone field holds that is no phone number: too few digits, words."""
+    style = rng.randrange(4)
+    if style == 0:
+        return f"{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"  # 7 digits: no area code
+    if style == 1:
+        return f"ext {rng.randint(10, 9999)}"
+    if style == 2:
+        return f"+{rng.randint(20, 99)} {rng.randint(10, 99)}"
+    return rng.choice(["unlisted", "none", "ask front desk"])
+
+
+def ipv4(rng: random.Random) -> str:
+    first = rng.choice([10, 172, 192, rng.randint(1, 223)])
+    return ".".join(
+        str(o) for o in (first, rng.randint(0, 255), rng.randint(0, 255), rng.randint(1, 254))
+    )
+
+
+def ipv6(rng: random.Random) -> str:
+    groups = [f"{rng.randint(0, 0xFFFF):x}" for _ in range(8)]
+    groups[0] = rng.choice(["2001", "fe80", "2a02"])
+    if rng.random() < 0.5:  # compressed
+        return f"{groups[0]}:{rng.randint(0x1000, 0xFFFF):x}::{groups[7]}"
+    return ":".join(groups)
+
+
+def url(rng: random.Random) -> str:
+    host = rng.choice(["portal.example.org", "clinic.example.net", "www.example.com"])
+    path = rng.choice(["", "/", f"/patient/{rng.randint(1000, 99999)}", "/records?id=7"])
+    scheme = (
+        rng.choice(["https://", "http://", ""])
+        if host.startswith("www.")
+        else rng.choice(["https://", "http://"])
+    )
+    return f"{scheme}{host}{path}"
+
+
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
+
+
+def mbi(rng: random.Random) -> str:
+    def letter() -> str:
+        return rng.choice(MBI_LETTERS)
+
+    def either() -> str:
+        return rng.choice(MBI_LETTERS + string.digits)
+
+    def digit() -> str:
+        return rng.choice(string.digits)
+
+    text = (rng.choice("123456789") + letter() + either() + digit() + letter() + either()
+            + digit() + letter() + letter() + digit() + digit())  # fmt: skip
+    if rng.random() < 0.4:
+        return f"{text[:4]}-{text[4:7]}-{text[7:]}"
+    return text
+
+
+def mbi_lookalike(rng: random.Random) -> str:
+    """Eleven characters breaking one CMS position rule: a 0 first, or a forbidden letter."""
+    text = list(mbi(rng).replace("-", ""))
+    if rng.random() < 0.5:
+        text[0] = "0"
+    else:
+        text[rng.choice([1, 4, 7, 8])] = rng.choice("SLOIBZ")
+    return "".join(text)
+
+
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def birth_date(rng: random.Random) -> str:
+    """A date of birth after its word, as notes say it."""
+    year, month, day = rng.randint(1935, 2008), rng.randint(1, 12), rng.randint(1, 28)
+    word = rng.choice(["DOB", "dob:", "DOB:", "born", "born on", "date of birth", "Date of birth:"])
+    style = rng.randrange(4)
+    if style == 0:
+        written = f"{year}-{month:02d}-{day:02d}"
+    elif style == 1:
+        written = f"{month:02d}/{day:02d}/{year}"
+    elif style == 2:
+        written = f"{day} {MONTH_NAMES[month - 1]} {year}"
+    else:
+        written = f"{MONTH_NAMES[month - 1]} {day}, {year}"
+    return f"{word} {written}"
+
+
+def text_decoy(rng: random.Random) -> str:
+    """Free text that looks like one of the newer identifiers and is none."""
+    style = rng.randrange(7)
+    if style == 0:
+        return f"version {rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 99)}"
+    if style == 1:
+        return f"v{rng.randint(1, 9)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}"
+    if style == 2:
+        return f"{rng.randint(256, 999)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}"
+    if style == 3:
+        return mbi_lookalike(rng)
+    if style == 4:
+        return f"visit {rng.randint(2015, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    if style == 5:
+        return f"DOB {rng.randint(1950, 2000)}-{rng.randint(13, 19)}-{rng.randint(32, 39)}"
+    return f"020 {rng.randint(3000, 8999)} {rng.randint(0, 9999):04d}"  # no +, not NANP

@@ -1,7 +1,8 @@
 """Detectors that find identifiers and validate them (checksums, issuer and number ranges).
 
 `TextScanner` runs a chosen set over free text and resolves overlaps: where two detectors claim
-the same characters, the one earlier in PRIORITY wins (a card number is not also a phone).
+the same characters, the one earlier in PRIORITY wins (a card number is not also a phone, a URL
+is not also the e-mail address inside it). A plugin adds a detector with `register_detector`.
 """
 
 from __future__ import annotations
@@ -11,21 +12,43 @@ from collections.abc import Iterable
 from udfs.detectors.base import Detector, Span
 from udfs.detectors.card import CARD
 from udfs.detectors.cvv import CVV, TRACK
+from udfs.detectors.dob import DOB
 from udfs.detectors.email import EMAIL
 from udfs.detectors.iban import IBAN
 from udfs.detectors.icd10 import ICD10
+from udfs.detectors.mbi import MBI
 from udfs.detectors.mrn import MRN, mrn_detector
+from udfs.detectors.network import IP, WEB_URL
 from udfs.detectors.phone import PHONE
 from udfs.detectors.ssn import SSN
 
-PRIORITY = ("track", "card", "cvv", "iban", "mrn", "ssn", "email", "phone", "icd10")
+PRIORITY: list[str] = [
+    "track", "card", "cvv", "iban", "mrn", "ssn", "url", "email", "ip", "mbi", "phone", "dob",
+    "icd10",
+]  # fmt: skip
 
 BUILTIN: dict[str, Detector] = {
-    d.kind: d for d in (TRACK, CARD, CVV, IBAN, MRN, SSN, EMAIL, PHONE, ICD10)
+    d.kind: d
+    for d in (TRACK, CARD, CVV, IBAN, MRN, SSN, WEB_URL, EMAIL, IP, MBI, PHONE, DOB, ICD10)
 }
 
 
-def detectors_for(kinds: Iterable[str], mrn_pattern: str | None = None) -> list[Detector]:
+def register_detector(detector: Detector, before: str | None = None) -> Detector:
+    """Adds a detector (a plugin's): its kind can then be named in the rules' YAML like a
+    built-in one. It loses overlaps to every detector before it in PRIORITY: last by default,
+    or just before the kind `before`. A kind already known is refused."""
+    if detector.kind in BUILTIN:
+        raise ValueError(f"detector {detector.kind!r} is already registered")
+    if before is not None and before not in PRIORITY:
+        raise ValueError(f"register_detector: unknown kind {before!r} in before=")
+    BUILTIN[detector.kind] = detector
+    PRIORITY.insert(PRIORITY.index(before) if before else len(PRIORITY), detector.kind)
+    return detector
+
+
+def detectors_for(
+    kinds: Iterable[str], mrn_pattern: str | list[str] | None = None
+) -> list[Detector]:
     chosen = []
     for kind in kinds:
         if kind not in BUILTIN:
@@ -54,4 +77,6 @@ class TextScanner:
         return taken
 
 
-__all__ = ["BUILTIN", "PRIORITY", "Detector", "Span", "TextScanner", "detectors_for"]
+__all__ = [
+    "BUILTIN", "PRIORITY", "Detector", "Span", "TextScanner", "detectors_for", "register_detector",
+]  # fmt: skip

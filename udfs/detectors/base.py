@@ -40,16 +40,18 @@ class Detector:
     whole: Callable[[Any], tuple[Any, Any]] | None = None
     # How many characters a match may start before the ASCII candidate found inside it.
     candidate_lead: int = 0
+    # The part of a match that is the identifier (a date after "DOB"): a group name or 0.
+    span_group: int | str = 0
 
     def finditer(self, text: str, pos: int = 0) -> Iterator[Span]:
         """Valid spans; `pos` skips the search of a prefix known to hold no match (look-behind
         still sees the characters before it)."""
         if not text or not self.may_contain(text):
             return
-        validate, kind = self.validate, self.kind
+        validate, kind, group = self.validate, self.kind, self.span_group
         for match in self.pattern.finditer(text, pos):
             if validate(match):
-                yield Span(kind, *match.span())
+                yield Span(kind, *match.span(group))
 
     def contains(self, text: str) -> bool:
         """Whether the text holds at least one valid identifier (stops at the first)."""

@@ -11,7 +11,8 @@ from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
 from udfs.protect.tokenize import TokenKey, tokenize_identifier
 from udfs.rules.base import RecordView
 
-DEFAULT_MASK_KINDS = ("ssn", "mrn", "card", "cvv", "track", "iban", "email", "phone")
+DEFAULT_MASK_KINDS = ("ssn", "mrn", "card", "cvv", "track", "iban", "email", "phone", "ip", "url",
+                      "mbi", "dob")  # fmt: skip
 
 
 @dataclass

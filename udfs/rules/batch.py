@@ -13,6 +13,7 @@ import pyarrow as pa
 from udfs.arrow import pylist
 from udfs.detectors import Span, TextScanner
 from udfs.detectors.columns import ColumnScanner, contains_column, present
+from udfs.detectors.fields import in_field_column
 from udfs.rules.base import RecordView
 
 STRING = pa.string()
@@ -73,6 +74,15 @@ class BatchView:
         if found is None:
             detector = self.scanner.by_kind[kind]
             found = self._contains[key] = contains_column(detector, self.column(field))
+        return found
+
+    def in_field(self, kind: str, field: str) -> np.ndarray:
+        """Per row: does the field, declared to hold `kind`, hold one (detectors.fields)."""
+        key = ("in_field", kind, field)
+        found = self._contains.get(key)
+        if found is None:
+            detector = self.scanner.by_kind[kind]
+            found = self._contains[key] = in_field_column(detector, self.column(field))
         return found
 
     def spans(self, field: str, kinds: Iterable[str] | None = None) -> dict[int, list[Span]]:

@@ -9,11 +9,13 @@ from typing import Any
 import numpy as np
 
 from udfs.detectors import BUILTIN
+from udfs.detectors.fields import in_field
 from udfs.rules.base import RecordView, Rule, Violation, register
 from udfs.rules.batch import BatchView, Found
 
 KIND_NAMES = {"ssn": "SSN", "mrn": "medical record number", "phone": "phone number",
-              "email": "e-mail address"}  # fmt: skip
+              "email": "e-mail address", "ip": "IP address", "url": "URL",
+              "mbi": "Medicare beneficiary identifier", "dob": "date of birth"}  # fmt: skip
 
 
 @register
@@ -35,9 +37,8 @@ class IdentifierInClear(Rule):
     def check(self, record: RecordView) -> Iterator[Violation]:
         detectors = record.scanner.by_kind
         for field, kind in self.fields.items():
-            value = record.values.get(field)
-            # A field meant for one identifier is judged by that detector alone.
-            if value and detectors[kind].contains(value):
+            # A field meant for one identifier is judged for that kind alone (detectors.fields).
+            if in_field(detectors[kind], record.values.get(field)):
                 yield self.violation(
                     field,
                     f"valid {KIND_NAMES.get(kind, kind)} in clear text in field {field}",
@@ -46,7 +47,7 @@ class IdentifierInClear(Rule):
 
     def check_batch(self, batch: BatchView) -> Iterator[Found]:
         for field, kind in self.fields.items():
-            rows = np.flatnonzero(batch.contains(kind, field))
+            rows = np.flatnonzero(batch.in_field(kind, field))
             if len(rows):
                 yield Found(
                     rows,

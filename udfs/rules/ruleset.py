@@ -67,7 +67,10 @@ def build_rule_set(
         except (TypeError, ValueError) as err:
             raise SchemaError(f"{source}: rule {rule_id}: {err}") from None
     kinds = sorted({kind for rule in rules for kind in rule.kinds} | set(extra_kinds))
-    scanner = TextScanner(detectors_for(kinds, config.get("mrn_pattern")))
+    try:
+        scanner = TextScanner(detectors_for(kinds, config.get("mrn_pattern")))
+    except (KeyError, ValueError) as err:
+        raise SchemaError(f"{source}: {err.args[0]}") from None
     return RuleSet(schema.domain, rules, scanner, as_of or datetime.now(UTC))
 
 
