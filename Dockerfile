@@ -17,11 +17,17 @@ COPY udfs /opt/flink-compliance/udfs
 COPY connectors /opt/flink-compliance/connectors
 COPY tools /opt/flink-compliance/tools
 COPY conf /opt/flink-compliance/conf
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libssl-dev \
+ && mkdir -p /opt/flink-compliance/lib/native \
+ && gcc -O2 -shared -fPIC -o /opt/flink-compliance/lib/native/libcompliance_hmac.so \
+        /opt/flink-compliance/udfs/native/hmac_sha256.c -lcrypto \
+ && rm -rf /var/lib/apt/lists/*
 RUN /opt/venv/bin/pip install --no-cache-dir /opt/flink-compliance
 COPY --from=jars /jars/ /opt/flink/lib/
 RUN cp /opt/flink/opt/flink-python-*.jar /opt/flink/lib/
 ENV PATH=/opt/venv/bin:$PATH \
     COMPLIANCE_CONF_DIR=/opt/flink-compliance/conf \
     COMPLIANCE_JARS_ON_CLASSPATH=1 \
+    COMPLIANCE_NATIVE_LIB=/opt/flink-compliance/lib/native/libcompliance_hmac.so \
     PYTHONPATH=/opt/flink-compliance
 WORKDIR /opt/flink-compliance

@@ -284,6 +284,9 @@ def flink_lib_dir() -> Path:
     return lib
 
 
+NATIVE_LIB = ROOT / "lib" / "native" / "libcompliance_hmac.so"
+
+
 def flink_env() -> dict[str, str]:
     run = RUN_DIR / "flink"
     if not (run / "lib").is_dir():
@@ -294,6 +297,8 @@ def flink_env() -> dict[str, str]:
         "FLINK_CONF_DIR": str(run / "conf"),
         "FLINK_LOG_DIR": str(run / "log"),
         "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        # The job's package reaches the workers as a zip: they find the native HMAC here.
+        **({"COMPLIANCE_NATIVE_LIB": str(NATIVE_LIB)} if NATIVE_LIB.is_file() else {}),
     }
 
 

@@ -95,7 +95,7 @@ def tokenize_values(
     if len(values) == 0:
         return pa.array([], STRING)
     messages = pc.binary_join_element_wise(f"{field}\x00", normalize_column(field, values), "")
-    digests = key.digests(pylist(pc.cast(messages, pa.binary())))
+    digests = key.digests_of_binary(pc.cast(messages, pa.binary()))
     prefix = np.frombuffer(f"tok_{field}_".encode(), dtype=np.uint8)
     letters = _letters(digests, len(values))
     tokens = _fixed_width(np.hstack([np.broadcast_to(prefix, (len(values), len(prefix))), letters]))
