@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reference-rows", type=int, help="engine: the per-record step on the first N rows only"
     )
+    parser.add_argument(
+        "--profile", action="store_true",
+        help="stream: Java Flight Recorder on the TaskManager and py-spy on its Python workers",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "accuracy":
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.benchmarks import stream
 
         rates = tuple(args.rates) if args.rates else (5000, 500, 1000, 2000, 3000)
-        result = stream.run(0, args.out, rates, args.seconds)
+        result = stream.run(0, args.out, rates, args.seconds, args.profile)
     elif args.what == "report":
         from scripts.benchmarks import report
 

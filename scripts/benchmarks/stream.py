@@ -125,7 +125,7 @@ def drain(alerts: AlertTimes, expected: set[str], quiet: float = 60, cap: float 
             seen, since = len(alerts.times), time.monotonic()
 
 
-def one_rate(rate: int, seconds: int, out: Path) -> dict:
+def one_rate(rate: int, seconds: int, out: Path, profile: bool = False) -> dict:
     rows = rate * seconds
     data = out / f"stream-{rate}"
     as_of = datetime.now(UTC) + timedelta(seconds=seconds)
@@ -161,6 +161,12 @@ def one_rate(rate: int, seconds: int, out: Path) -> dict:
     warm_up(job_id, topics["healthcare"], warmup, rate)
     alerts = AlertTimes(topics["alerts"])
     alerts.start()
+    profiles = None
+    if profile:
+        from scripts.benchmarks.profile import Profiles
+
+        profiles = Profiles(out / f"stream-{rate}-profile", max(min(seconds - 10, 60), 5))
+        profiles.start()
     cpu_before = cpu.snapshot()
     produced = ingest(topics["healthcare"], data / "records.jsonl", rate=rate, progress=False)
     drain(alerts, expected)
@@ -212,10 +218,16 @@ def one_rate(rate: int, seconds: int, out: Path) -> dict:
         + ", ".join(f"{part} {s:.3f}" for part, s in result["cpu_per_1000"].items()),
         flush=True,
     )
+    if profiles is not None:
+        from scripts.benchmarks.profile import show
+
+        result["profile"] = profiles.finish()
+        show(result["profile"])
     return result
 
 
 def run(
-    rows: int, out: Path, rates: tuple[int, ...] = (5000, 500, 1000, 2000, 3000), seconds: int = 60
-) -> list[dict]:
-    return [one_rate(rate, seconds, out) for rate in rates]
+    rows: int, out: Path, rates: tuple[int, ...] = (5000, 500, 1000, 2000, 3000), seconds: int = 60,
+    profile: bool = False,
+) -> list[dict]:  # fmt: skip
+    return [one_rate(rate, seconds, out, profile) for rate in rates]
