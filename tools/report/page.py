@@ -84,30 +84,24 @@ def run_label(run: Run) -> str:
     return f"{run.started_at:%m-%d %H:%M} {run.domain} {run.job_id[:8]}"
 
 
+def _per_day(
+    by: str, per_day: list, order: Sequence[str], totals: list[tuple[str, int]]
+) -> tuple[str, str]:
+    """The stacked chart per day of one breakdown (regulation or severity), and its totals."""
+    name = f"per-day-{by}"
+    svg = charts.stacked_days(name, per_day, order)
+    rows = ((key, (f"<td>{esc(key)}</td>", number(n))) for key, n in totals)
+    return chart(name, f"Violations per day by {by}", svg), table(
+        f"by-{by}", (by, "#violations"), rows
+    )
+
+
 def _violations_sections(data: ReportData) -> list[str]:
     where = data.scope.describe()
     if not data.total_violations:
         return [section("violations", "Violations", empty(f"No violations in {where}."))]
-    reg = chart(
-        "per-day-regulation",
-        "Violations per day by regulation",
-        charts.stacked_days("per-day-regulation", data.by_day_regulation, REGULATIONS),
-    )
-    reg_table = table(
-        "by-regulation",
-        ("regulation", "#violations"),
-        ((r, (f"<td>{esc(r)}</td>", number(n))) for r, n in data.by_regulation),
-    )
-    sev = chart(
-        "per-day-severity",
-        "Violations per day by severity",
-        charts.stacked_days("per-day-severity", data.by_day_severity, SEVERITIES),
-    )
-    sev_table = table(
-        "by-severity",
-        ("severity", "#violations"),
-        ((s, (f"<td>{esc(s)}</td>", number(n))) for s, n in data.by_severity),
-    )
+    reg, reg_table = _per_day("regulation", data.by_day_regulation, REGULATIONS, data.by_regulation)
+    sev, sev_table = _per_day("severity", data.by_day_severity, SEVERITIES, data.by_severity)
     rules = data.by_rule[:TOP]
     rule_chart = chart(
         "top-rules",
