@@ -26,14 +26,13 @@ from connectors.files import InputError
 from connectors.splits import Split, plan_splits
 from connectors.staging import commit as staging_commit
 from jobs.config import PipelineConfig
-from udfs.anonymity.hierarchies import hierarchies_from_config
-from udfs.anonymity.kanonymity import NoFeasibleRelease, apply_levels, build_qi_table, search_levels
+from udfs.anonymity.release import NOT_RELEASED, SUCCEEDED
+from udfs.anonymity.release import release as release_records
 from udfs.protect.tokenize import TokenKeyMissing, key_secret_from_env
 from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_yaml
 from udfs.validation import parse_timestamp
 
 JOB_NAME = "flink-compliance batch"
-SUCCEEDED, NOT_RELEASED = "SUCCEEDED", "NOT_RELEASED"
 EXIT_NOT_RELEASED = 3  # scanned, outputs and summary written, but no k-anonymous lake
 STAGING = "_staging"
 OUTPUT_DIRS = ("lake", "violations", "quarantine", STAGING)
@@ -116,55 +115,11 @@ def scan(job: BatchJob, table) -> list[dict]:
 
 
 def release(job: BatchJob, schema: DomainSchema) -> dict:
-    """k-anonymity over the whole input: search levels, generalize, suppress, write the lake."""
-    import pyarrow as pa
-
-    staged = lake.read_parquet_dir(job.output / STAGING / "records")
-    anonymity = schema.anonymity
-    k = int(anonymity.get("k", 5))
-    max_suppression = float(anonymity.get("max_suppression", 0.02))
-    l_diverse = anonymity.get("l_diversity")
-    qis = list(anonymity.get("quasi_identifiers") or [])
-    result = {"k": k, "max_suppression": max_suppression, "levels": {}, "information_loss": 0.0}
-    if staged.num_rows == 0:
-        lake.write_lake(staged, job.output / "lake")
-        return {**result, "staged": 0, "suppressed": 0, "published": 0, "lake_files": 0}  # fmt: skip
-    hierarchies = hierarchies_from_config(anonymity)
-    sensitive = anonymity.get("sensitive")
-    table = build_qi_table(
-        {q: staged.column(q).to_numpy() for q in qis},
-        hierarchies,
-        staged.column(sensitive).to_numpy() if l_diverse and sensitive else None,
-    )
-    try:
-        decision = search_levels(table, k, max_suppression, l_diverse)
-    except NoFeasibleRelease as err:
-        # Normal for a small file: nothing is published, every valid record is counted as
-        # suppressed, and the run still ends with its summary (status NOT_RELEASED).
-        lake.write_lake(staged.slice(0, 0), job.output / "lake")
-        return {
-            **result, "staged": staged.num_rows, "suppressed": staged.num_rows, "published": 0,
-            "lake_files": 0, "information_loss": None, "status": NOT_RELEASED,
-            "reason": f"k-anonymity: {err}; raise max_suppression or add hierarchy levels",
-        }  # fmt: skip
-    generalized, suppressed = apply_levels(table, decision, k, l_diverse)
-    for q in qis:
-        staged = staged.set_column(
-            staged.schema.get_field_index(q), q, pa.array(generalized[q], pa.string())
-        )
-    # Sorted by date, each date partition is written as one file (not one per batch).
-    released = staged.filter(pa.array(~suppressed)).sort_by("event_date")
-    files_written = lake.write_lake(released, job.output / "lake")
-    return {
-        **result,
-        "levels": decision.levels,
-        "information_loss": round(decision.loss, 6),
-        "staged": staged.num_rows,
-        "suppressed": int(suppressed.sum()),
-        "published": released.num_rows,
-        "lake_files": files_written,
-        "lattice_nodes_checked": decision.nodes_checked,
-    }
+    """k-anonymity over the whole input (udfs.anonymity.release), then the lake written."""
+    decided = release_records(lake.read_parquet_dir(job.output / STAGING / "records"),
+                              schema.anonymity)  # fmt: skip
+    files_written = lake.write_lake(decided.records, job.output / "lake")
+    return {**decided.figures(), "lake_files": files_written}
 
 
 def run(job: BatchJob) -> dict:
