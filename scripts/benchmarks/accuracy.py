@@ -39,10 +39,10 @@ def read_kind_labels(path: Path) -> set[KindKey]:
         return {(r["record_id"], r["field"], r["kind"]) for r in csv.DictReader(handle)}
 
 
-def found_kinds(rules, view, violation) -> set[str]:
+def found_kinds(rules_by_id: dict, view, violation) -> set[str]:
     """The identifier kinds a violation is about: its field's declared kind, the kinds of the
     spans its rule looks for in free text, or the rule's own subject."""
-    rule = next(r for r in rules.rules if r.rule_id == violation.rule_id)
+    rule = rules_by_id[violation.rule_id]
     fields = getattr(rule, "fields", None)
     if isinstance(fields, dict):
         return {fields[violation.field]}
@@ -125,11 +125,12 @@ def evaluate(domain: str, rows: int, out: Path, seed: int = 7, repeats: int = 5)
         results = [rules.evaluate(record) for record in records]
         best = min(best, time.perf_counter() - started)
     kinds_found: set[KindKey] = set()
+    rules_by_id = {rule.rule_id: rule for rule in rules.rules}
     for record, violations in zip(records, results, strict=True):
         found.update((record["record_id"], v.regulation, v.field) for v in violations)
         view = rules.view(record)
         for violation in violations:
-            for kind in found_kinds(rules, view, violation):
+            for kind in found_kinds(rules_by_id, view, violation):
                 kinds_found.add((record["record_id"], violation.field, kind))
     truth = read_labels(data / "labels.csv")
     kind_truth = read_kind_labels(data / "labels.csv")

@@ -86,8 +86,7 @@ def load(rows: int) -> DatabaseSettings:
         return settings
     started = time.perf_counter()
     print(f"report bench: loading {rows:,} violation rows into {DATABASE} ...", flush=True)
-    slots = [(i, *m[:6]) for m in MIX for i in range(m[6])]
-    slots = [(n, *s[1:]) for n, s in enumerate(slots)]
+    slots = [(n, *kind) for n, kind in enumerate(m[:6] for m in MIX for _ in range(m[6]))]
     with conn, conn.cursor() as cur:
         cur.execute("TRUNCATE violations, job_runs, quarantine, audit_log")
         cur.execute(

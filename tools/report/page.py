@@ -5,7 +5,6 @@ external resource, so it opens offline. Every chart has its numbers in a table b
 from __future__ import annotations
 
 import html
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -49,13 +48,22 @@ def number(value: int | float | None, digits: int = 0) -> str:
     return f'<td class="n" data-value="{esc(value)}">{shown}</td>'
 
 
-def table(table_id: str, header: Sequence[str], rows: Iterable[tuple[str, Sequence[str]]]) -> str:
-    """rows: (data-key, cells already rendered as <td>…</td>)."""
+def table(
+    table_id: str,
+    header: Sequence[str],
+    rows: Iterable[tuple[str, Sequence[str]]],
+    anchor: str | None = None,
+) -> str:
+    """rows: (data-key, cells already rendered as <td>…</td>); with `anchor`, each row also has
+    the id `anchor + key` (what links point to)."""
     head = "".join(
         f'<th class="n">{esc(h[1:])}</th>' if h.startswith("#") else f"<th>{esc(h)}</th>"
         for h in header
     )
-    body = "".join(f'<tr data-key="{esc(key)}">{"".join(cells)}</tr>' for key, cells in rows)
+    ids = (lambda key: f' id="{esc(anchor + key)}"') if anchor else (lambda key: "")
+    body = "".join(
+        f'<tr{ids(key)} data-key="{esc(key)}">{"".join(cells)}</tr>' for key, cells in rows
+    )
     return (
         f'<table id="{esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     )
@@ -235,8 +243,8 @@ def _runs_section(data: ReportData) -> str:
          "#quarantined", "#violations", "#records/s", "#information loss", "k", "levels", "input",
          "output"),
         rows,
+        anchor="run-",
     )  # fmt: skip
-    body = _anchor_rows(body)
     return section(
         "runs",
         f"Runs ({len(data.runs):,}, newest first)",
@@ -244,11 +252,6 @@ def _runs_section(data: ReportData) -> str:
         + chart("run-speed", "Records/s and information loss per run", speed)
         + f'<div style="overflow-x:auto">{body}</div>',
     )
-
-
-def _anchor_rows(body: str) -> str:
-    """Each run's row carries the id its links point to."""
-    return re.sub(r'<tr data-key="([^"]*)">', r'<tr id="run-\1" data-key="\1">', body)
 
 
 def render(data: ReportData) -> str:

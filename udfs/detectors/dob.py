@@ -52,8 +52,7 @@ def _validate(match: re.Match[str]) -> bool:
 
 def _has_word(text: str) -> bool:
     lowered = text.lower()
-    return "b" in lowered and ("dob" in lowered or "birth" in lowered or "born" in lowered
-                               or "d.o.b" in lowered)  # fmt: skip
+    return any(word in lowered for word in ("dob", "d.o.b", "birth", "born"))
 
 
 # The candidate must match where a Python match starts (the column scan starts Python's search

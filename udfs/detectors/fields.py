@@ -3,8 +3,8 @@
 For most kinds it is what the detector finds in the value. Two kinds differ, because a field's
 declaration says more than a pattern can: a medical record number has no checksum and no
 universal format, so any value with a digit in an MRN field is one (unless it is already one of
-our tokens or placeholders); and a phone field holds a phone number when the detector finds one or the value
-is a plausible number as a whole (phone.plausible)."""
+our tokens or placeholders); and a phone field holds a phone number when the detector finds one
+or the value is a plausible number as a whole (phone.plausible)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ from udfs.detectors.columns import contains_column, regex_mask
 from udfs.detectors.phone import phone_in_field
 
 TOKEN_PREFIX = "tok_"
-
-
 PLACEHOLDER = re.compile(r"\[[A-Z0-9_]+\]")  # udfs.protect.mask.placeholder
 
 
@@ -68,7 +66,7 @@ def in_field_column(detector: Detector, column: pa.Array) -> np.ndarray:
     fast = ascii_rows & ~python
     if detector.kind == "mrn":
         found = fast & regex_mask(column, r"[0-9]") & ~as_bool(pc.starts_with(column, TOKEN_PREFIX))
-        found &= ~regex_mask(column, r"^\[[A-Z0-9_]+\]$")
+        found &= ~regex_mask(column, f"^{PLACEHOLDER.pattern}$")
     else:
         shape = regex_mask(column, r"^\+?[0-9 ().\-/]+$")
         digits = pc.count_substring_regex(column, r"[0-9]").fill_null(0).to_numpy(False)

@@ -24,10 +24,10 @@ def _re2_compiles(pattern: str) -> bool:
 
 
 def mrn_detector(pattern: str | list[str] = DEFAULT_MRN_PATTERN) -> Detector:
-    """`pattern`: the institution's MRN pattern, or a list of them (any one matches). An MRN is found only in a text with a digit (`may_contain`). Column-wise, where RE2
-    compiles the institution's pattern, an ASCII text is a candidate when RE2 finds it (RE2
-    and Python read ASCII alike) and a whole ASCII value that is one match is an MRN; any other
-    text goes to Python."""
+    """`pattern`: the institution's MRN pattern, or a list of them (any one matches). An MRN is
+    found only in a text with a digit (`may_contain`). Column-wise, where RE2 compiles the
+    pattern, an ASCII text is a candidate when RE2 finds it (RE2 and Python read ASCII alike)
+    and a whole ASCII value that is one match is an MRN; any other text goes to Python."""
     if not isinstance(pattern, str):
         patterns = list(pattern)
         if not patterns or not all(isinstance(p, str) and p for p in patterns):

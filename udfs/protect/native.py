@@ -41,15 +41,9 @@ def available() -> bool:
 
 def hmac_sha256_many(key_block: bytes, messages: list[bytes]) -> bytes:
     """The 32-byte digests of `messages`, joined; `key_block` is the 64-byte padded key."""
-    lib = _load()
-    if lib is None:
-        raise RuntimeError(f"the native HMAC library is not built ({DEFAULT_PATH})")
-    n = len(messages)
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, messages), np.int64, n), out=offsets[1:])
-    out = ctypes.create_string_buffer(32 * n)
-    lib.hmac_sha256_many(key_block, b"".join(messages), offsets.ctypes.data, n, out)
-    return out.raw
+    import pyarrow as pa
+
+    return hmac_sha256_binary(key_block, pa.array(messages, pa.binary()))
 
 
 def hmac_sha256_binary(key_block: bytes, messages) -> bytes:
