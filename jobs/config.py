@@ -1,63 +1,166 @@
-"""Pipeline settings (conf/pipeline/*.yaml) turned into Flink options."""
+"""Pipeline settings (conf/pipeline/*.yaml): typed, each default written here once, unknown keys
+refused with the key and the file named; and turned into Flink options.
+
+    python -m jobs.config [--config FILE]     # the settings in effect, defaults filled in
+"""
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import sys
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from jobs.runtime import python_settings
 from udfs.schema import CONF_DIR, SchemaError, read_yaml
 
 DEFAULT_PIPELINE = CONF_DIR / "pipeline" / "local.yaml"
-
-
 MIB = 1 << 20
 
 
-@dataclass
+@dataclass(frozen=True)
+class PythonSettings:
+    execution_mode: str = "process"  # process | thread (thread needs pemja, runs no Pandas UDFs)
+    bundle_size: int = 5000  # python.fn-execution.bundle.size
+    bundle_time_ms: int = 1000  # python.fn-execution.bundle.time
+    arrow_batch_size: int = 5000  # python.fn-execution.arrow.batch.size
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    # The streaming job's topics by role: one input topic per domain, then alerts, quarantine.
+    topics: dict[str, str] = field(
+        default_factory=lambda: {
+            "healthcare": "healthcare-stream",
+            "financial": "financial-stream",
+            "alerts": "compliance-alerts",
+            "quarantine": "compliance-quarantine",
+        }
+    )
+    partitions: int = 3  # of the topics the jobs create
+    # Kafka readers of the streaming job; None: the job's parallelism (a reader per subtask).
+    source_parallelism: int | None = 1
+
+    def topic(self, role: str) -> str:
+        return self.topics.get(role, role)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    min_severity: str = "high"  # the least severe violation that raises an alert
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    checkpoint_interval_ms: int = 10000  # lake files and Kafka offsets commit on checkpoints
+    out_of_orderness_ms: int = 5000  # bounded out-of-orderness of created_at
+    idle_timeout_ms: int = 10000  # a partition without messages stops holding the watermark
+    window_ms: int = 60000  # k-anonymity windows (event time): the longest a record waits
+    bundle_size: int = 1000  # Python bundles in STREAMING: small and short for latency
+    bundle_time_ms: int = 50
+    restart_attempts: int = 10
+    restart_delay_ms: int = 2000
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    split_mib: int = 16  # largest split (smaller when that gives fewer than four per worker)
+    read_mib: int = 4  # a worker reads and processes this much of a split at a time
+
+    @property
+    def split_bytes(self) -> int:
+        return self.split_mib * MIB
+
+    @property
+    def read_bytes(self) -> int:
+        return self.read_mib * MIB
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     parallelism: int = 2
-    # Batch job: the input is cut into splits of at most this many bytes (smaller when that
-    # gives fewer than four per worker); a worker reads and processes a split this much at a time.
-    split_bytes: int = 16 * MIB
-    batch_bytes: int = 4 * MIB
-    python: dict[str, Any] = field(default_factory=dict)
-    flink: dict[str, Any] = field(default_factory=dict)
-    kafka: dict[str, Any] = field(default_factory=dict)
-    alerts: dict[str, Any] = field(default_factory=dict)
-    stream: dict[str, Any] = field(default_factory=dict)
+    python: PythonSettings = field(default_factory=PythonSettings)
+    flink: dict[str, str] = field(default_factory=dict)  # any other Flink option, as is
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    stream: StreamSettings = field(default_factory=StreamSettings)
+    batch: BatchSettings = field(default_factory=BatchSettings)
 
     @classmethod
     def load(cls, path: Path | None = None) -> PipelineConfig:
-        data = read_yaml(path or DEFAULT_PIPELINE)
-        batch = dict(data.get("batch") or {})
-        unknown = set(batch) - {"split_mib", "read_mib"}
-        if unknown:
-            raise SchemaError(
-                f"{path or DEFAULT_PIPELINE}: unknown batch setting(s) {sorted(unknown)}"
-            )
-        return cls(
-            parallelism=int(data.get("parallelism", 2)),
-            split_bytes=int(batch.get("split_mib", cls.split_bytes // MIB)) * MIB,
-            batch_bytes=int(batch.get("read_mib", cls.batch_bytes // MIB)) * MIB,
-            python=dict(data.get("python") or {}),
-            flink=dict(data.get("flink") or {}),
-            kafka=dict(data.get("kafka") or {}),
-            alerts=dict(data.get("alerts") or {}),
-            stream=dict(data.get("stream") or {}),
-        )
+        path = path or DEFAULT_PIPELINE
+        return typed(cls, read_yaml(path), str(path), "")
 
     def flink_settings(self, parallelism: int | None = None) -> dict[str, str]:
-        settings = python_settings(
-            parallelism or self.parallelism, self.python.get("execution_mode", "process")
-        )
         py = self.python
-        if "bundle_size" in py:
-            settings["python.fn-execution.bundle.size"] = str(py["bundle_size"])
-        if "bundle_time_ms" in py:
-            settings["python.fn-execution.bundle.time"] = str(py["bundle_time_ms"])
-        if "arrow_batch_size" in py:
-            settings["python.fn-execution.arrow.batch.size"] = str(py["arrow_batch_size"])
-        settings.update({k: str(v) for k, v in self.flink.items()})
+        settings = python_settings(parallelism or self.parallelism, py.execution_mode)
+        settings["python.fn-execution.bundle.size"] = str(py.bundle_size)
+        settings["python.fn-execution.bundle.time"] = str(py.bundle_time_ms)
+        settings["python.fn-execution.arrow.batch.size"] = str(py.arrow_batch_size)
+        settings.update(self.flink)
         return settings
+
+
+def typed(cls: type, data: Any, source: str, where: str) -> Any:
+    """`data` (a YAML mapping) as the dataclass `cls`: missing keys take the defaults, unknown
+    keys and values of the wrong type are refused with their place in the file."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SchemaError(f"{source}: {where or 'the top level'} should be a mapping")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise SchemaError(
+            f"{source}: unknown setting {', '.join(where + k for k in unknown)}; "
+            f"expected one of {', '.join(where + k for k in fields)}"
+        )
+    hints = typing.get_type_hints(cls)
+    values = {name: value_of(hints[name], data[name], source, where + name) for name in data}
+    return cls(**values)
+
+
+def value_of(hint: Any, value: Any, source: str, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return typed(hint, value, source, key + ".")
+    optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    if value is None and optional:
+        return None
+    base = typing.get_origin(hint) or hint
+    if optional:
+        base = next(a for a in typing.get_args(hint) if a is not type(None))
+    if base is dict:
+        if not isinstance(value, dict):
+            raise SchemaError(f"{source}: {key} should be a mapping")
+        return {str(k): str(v) for k, v in value.items()}
+    if base is int and not isinstance(value, bool):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            pass
+    elif base is str and isinstance(value, str | int | float):
+        return str(value)
+    raise SchemaError(f"{source}: {key} should be {base.__name__}, not {value!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jobs.config", description=__doc__)
+    parser.add_argument("--config", type=Path, help=f"default {DEFAULT_PIPELINE}")
+    args = parser.parse_args(argv)
+    try:
+        config = PipelineConfig.load(args.config)
+    except SchemaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(yaml.safe_dump(dataclasses.asdict(config), sort_keys=False), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -95,8 +95,10 @@ def test_metrics_ui_and_savepoint_resume(tmp_path, capsys):
 
     # The Web UI in headless Chromium: the job page names the job and its vertices.
     url = f"{FlinkSettings.from_env().rest_url}/#/job/running/{job_id}/overview"
-    dom = browser.open_page(url, tmp_path / "chromium").dom
-    screenshot = browser.screenshot(url, ARTIFACTS / "flink-ui-job.png", tmp_path / "chromium")
+    screenshot = ARTIFACTS / "flink-ui-job.png"
+    dom = browser.open_page(
+        url, tmp_path / "chromium", until=lambda dom: "PythonCorrelate" in dom, screenshot=screenshot
+    ).dom
     assert "flink-compliance stream healthcare" in dom
     for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:  # every vertex is drawn
         assert vertex["name"].split(" ->")[0].split("[")[0] in dom, vertex["name"]

@@ -98,11 +98,9 @@ def test_the_page_in_a_browser_shows_the_databases_numbers(report_db, tmp_path, 
     load(report_db)
     path = tmp_path / "report.html"
     assert report.main(["--since", "7d", "--html", str(path)]) == 0
-    page = browser.open_page(path.as_uri(), tmp_path / "chromium")
+    shot = RUN_DIR / "test-artifacts" / "report.png"
+    page = browser.open_page(path.as_uri(), tmp_path / "chromium", height=4000, screenshot=shot)
     assert page.console == []
-    shot = browser.screenshot(
-        path.as_uri(), RUN_DIR / "test-artifacts" / "report.png", tmp_path / "chromium", height=4000
-    )
     assert shot.stat().st_size > 20_000
 
     shown = read(page.dom)
