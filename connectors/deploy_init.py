@@ -12,8 +12,8 @@ from jobs.config import PipelineConfig
 
 def main(argv: list[str] | None = None) -> int:
     pipeline = PipelineConfig.load()
-    topics = list(pipeline.kafka.get("topics", {}).values())
-    partitions = int(pipeline.kafka.get("partitions", 3))
+    topics = list(pipeline.kafka.topics.values())
+    partitions = pipeline.kafka.partitions
     deadline = time.monotonic() + 120
     while True:
         try:

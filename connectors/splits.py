@@ -17,8 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 NEWLINE = 10
-DEFAULT_SPLIT_BYTES = 16 * 1024 * 1024
-BATCH_BYTES = 4 * 1024 * 1024
+SEEK_BYTES = 1 << 20  # read this much at a time to find a split's first line
 # ASCII bytes str.isspace() is true for: a line of only these (and \r) is blank, not a record.
 _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
@@ -32,7 +31,7 @@ class Split:
     end: int
 
 
-def plan_splits(paths: list[str], split_bytes: int = DEFAULT_SPLIT_BYTES) -> list[Split]:
+def plan_splits(paths: list[str], split_bytes: int) -> list[Split]:
     """Byte ranges of at most `split_bytes` covering every file (an empty file: one split)."""
     splits: list[Split] = []
     for path in paths:
@@ -56,7 +55,7 @@ def _owned_start(handle, start: int) -> int:
     if handle.read(1) == b"\n":
         return start
     position = start
-    while chunk := handle.read(BATCH_BYTES):
+    while chunk := handle.read(SEEK_BYTES):
         at = chunk.find(b"\n")
         if at >= 0:
             return position + at + 1
@@ -99,7 +98,7 @@ def _batch(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, header: bytes
     return LineBatch(lines, int(records.sum()))
 
 
-def read_split(split: Split, header: bytes, batch_bytes: int = BATCH_BYTES) -> Iterator[LineBatch]:
+def read_split(split: Split, header: bytes, batch_bytes: int) -> Iterator[LineBatch]:
     """The lines the split owns, in batches of about `batch_bytes`; the file's first line (its
     header) is neither read nor counted."""
     skip_header = split.start == 0

@@ -79,7 +79,7 @@ def build(
     function = ScanSplits(
         (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key),
         layouts, str(job.output / STAGING), job.domain, job.job_id, job.started_at,
-        job.pipeline.batch_bytes, engine or Engine,
+        job.pipeline.batch.read_bytes, engine or Engine,
     )  # fmt: skip
     t_env.create_temporary_function("scan_split", scan_splits_udf(function))
     source = t_env.from_elements(
@@ -189,7 +189,7 @@ def plan(job: BatchJob, layouts: dict[str, str]) -> list[Split]:
     """Splits small enough to keep every worker busy (four per worker at least)."""
     total = sum(Path(p).stat().st_size for p in layouts)
     workers = job.parallelism or job.pipeline.parallelism
-    size = min(job.pipeline.split_bytes, max(total // (4 * workers), 1 << 20))
+    size = min(job.pipeline.batch.split_bytes, max(total // (4 * workers), 1 << 20))
     return plan_splits(list(layouts), size)
 
 

@@ -97,6 +97,11 @@ class PipelineConfig:
         path = path or DEFAULT_PIPELINE
         return typed(cls, read_yaml(path), str(path), "")
 
+    def dump(self, path: Path) -> Path:
+        """These settings as a pipeline YAML file (what a test or benchmark hands a job)."""
+        path.write_text(yaml.safe_dump(dataclasses.asdict(self), sort_keys=False), encoding="utf-8")
+        return path
+
     def flink_settings(self, parallelism: int | None = None) -> dict[str, str]:
         py = self.python
         settings = python_settings(parallelism or self.parallelism, py.execution_mode)
@@ -113,7 +118,7 @@ def typed(cls: type, data: Any, source: str, where: str) -> Any:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise SchemaError(f"{source}: {where or 'the top level'} should be a mapping")
+        raise SchemaError(f"{source}: {where.rstrip('.') or 'the top level'} should be a mapping")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
@@ -158,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(yaml.safe_dump(dataclasses.asdict(config), sort_keys=False), end="")
+    sys.stdout.write(yaml.safe_dump(dataclasses.asdict(config), sort_keys=False))
     return 0
 
 

@@ -45,7 +45,7 @@ class StreamJob:
         return self.input is not None
 
     def topic(self, name: str) -> str:
-        return self.pipeline.kafka.get("topics", {}).get(name, name)
+        return self.pipeline.kafka.topic(name)
 
 
 def stream_settings(job: StreamJob) -> dict[str, str]:
@@ -61,8 +61,8 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
             # records/s the job stalled for minutes). SQL operators do not keep records.
             "pipeline.object-reuse": "true",
             "restart-strategy.type": "fixed-delay",
-            "restart-strategy.fixed-delay.attempts": str(s.get("restart_attempts", 10)),
-            "restart-strategy.fixed-delay.delay": f"{s.get('restart_delay_ms', 2000)} ms",
+            "restart-strategy.fixed-delay.attempts": str(s.restart_attempts),
+            "restart-strategy.fixed-delay.delay": f"{s.restart_delay_ms} ms",
         }
     )
     if job.batch:
@@ -70,14 +70,14 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
         settings["execution.batch-state-backend.enabled"] = "false"
     else:
         # The default bundle time (1 s) is a latency floor for alerts.
-        settings["python.fn-execution.bundle.time"] = str(s.get("bundle_time_ms", 50))
-        settings["python.fn-execution.bundle.size"] = str(s.get("bundle_size", 1000))
+        settings["python.fn-execution.bundle.time"] = str(s.bundle_time_ms)
+        settings["python.fn-execution.bundle.size"] = str(s.bundle_size)
         settings["execution.checkpointing.interval"] = (
-            f"{s.get('checkpoint_interval_ms', 10000)} ms"
+            f"{s.checkpoint_interval_ms} ms"
         )
         settings["execution.checkpointing.mode"] = "EXACTLY_ONCE"
         settings["pipeline.auto-watermark-interval"] = "200 ms"
-        settings["table.exec.source.idle-timeout"] = f"{s.get('idle_timeout_ms', 10000)} ms"
+        settings["table.exec.source.idle-timeout"] = f"{s.idle_timeout_ms} ms"
     return settings
 
 
@@ -92,7 +92,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         violation_rows_sql,
     )
 
-    severity = job.pipeline.alerts.get("min_severity", "high")
+    severity = job.pipeline.alerts.min_severity
     args = (schema, rules_config, _as_of(), job.key_secret, job.throwaway_key)
     fields = ", ".join(f"r.`{n}` AS `{n}`" for n in output_names(schema))
     if job.batch:
@@ -118,7 +118,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         )
     else:
         topic = job.topic(job.domain)
-        kafka.ensure_topics([topic], int(job.pipeline.kafka.get("partitions", 3)))
+        kafka.ensure_topics([topic], job.pipeline.kafka.partitions)
         t_env.execute_sql(
             kafka.source_ddl(
                 "input_rows",
@@ -126,8 +126,8 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
                 f"compliance-stream-{job.domain}",
                 job.bounded,
                 time_field="created_at",
-                out_of_orderness_ms=int(job.pipeline.stream.get("out_of_orderness_ms", 5000)),
-                parallelism=job.pipeline.kafka.get("source_parallelism"),
+                out_of_orderness_ms=job.pipeline.stream.out_of_orderness_ms,
+                parallelism=job.pipeline.kafka.source_parallelism,
             )
         )
         fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True)
@@ -182,7 +182,7 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     t_env.create_temporary_function(
         "release_window", release_window_udtf(schema.anonymity, columns)
     )
-    window_s = int(job.pipeline.stream.get("window_ms", 60000)) / 1000
+    window_s = job.pipeline.stream.window_ms / 1000
     size = f"INTERVAL '{window_s:.3f}' SECOND"
     # Streaming: GROUP BY TUMBLE, not the TUMBLE table function. The latter's operator restores
     # its watermark from a savepoint and silently drops records of windows fired before it,
@@ -271,7 +271,7 @@ def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
         alerts, quarantine = job.topic("alerts"), job.topic("quarantine")
         kafka.ensure_topics(
             [alerts, quarantine],
-            int(job.pipeline.kafka.get("partitions", 3)),
+            job.pipeline.kafka.partitions,
             configs={alerts: {"message.timestamp.type": "LogAppendTime"}},
         )
         t_env.execute_sql(kafka.keyed_sink_ddl("alerts_sink", alerts))

@@ -47,7 +47,7 @@ def run(input_path: Path, domain: str, output: Path, as_of: datetime) -> dict:
     for split in plan_splits(list(layouts), 1 << 62):  # one split per file: one process
         header = layouts[split.path].encode()
         attempt = AttemptFiles(output / STAGING, split.index, "baseline")
-        for batch in read_split(split, header, job.pipeline.batch_bytes):
+        for batch in read_split(split, header, job.pipeline.batch.read_bytes):
             result = engine.process_lines(batch.lines, split.path)
             expected += batch.records
             found = violation_rows(result, domain, job.started_at, job.job_id)

@@ -9,10 +9,9 @@ import statistics
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import yaml
 
 from connectors.flink_cluster import (
     cancel_job,
@@ -23,6 +22,7 @@ from connectors.flink_cluster import (
 from connectors.ingest import ingest
 from connectors.settings import PROJECT_ROOT, KafkaSettings
 from connectors.synthetic.generator import write_dataset
+from jobs.config import PipelineConfig
 from scripts.benchmarks import cpu
 from udfs.schema import CONF_DIR
 
@@ -130,13 +130,12 @@ def one_rate(rate: int, seconds: int, out: Path, profile: bool = False) -> dict:
     data = out / f"stream-{rate}"
     as_of = datetime.now(UTC) + timedelta(seconds=seconds)
     write_dataset("healthcare", rows, data, seed=rate, as_of=as_of, span_seconds=seconds)
-    config = yaml.safe_load((CONF_DIR / "pipeline" / "local.yaml").read_text())
+    config = PipelineConfig.load()
     suffix = uuid.uuid4().hex[:8]
-    topics = {n: f"bench-{n}-{suffix}" for n in ("healthcare", "financial", "alerts", "quarantine")}
-    config["kafka"]["topics"] = topics
-    config_path = data / "pipeline.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    expected = expected_alerts(data / "records.jsonl", config["alerts"]["min_severity"])
+    topics = {role: f"bench-{role}-{suffix}" for role in config.kafka.topics}
+    config = replace(config, kafka=replace(config.kafka, topics=topics))
+    config_path = config.dump(data / "pipeline.yaml")
+    expected = expected_alerts(data / "records.jsonl", config.alerts.min_severity)
     os.environ.setdefault("COMPLIANCE_TOKEN_KEY", "bench-key-" + uuid.uuid4().hex)
     job_id, _ = submit_python(
         PROJECT_ROOT / "jobs" / "stream_compliance.py",

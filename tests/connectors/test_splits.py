@@ -45,5 +45,5 @@ def test_every_line_once_and_the_records_counted(tmp_path, seed):
 def test_an_empty_file_has_one_split_and_no_line(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
-    (split,) = plan_splits([str(path)])
-    assert list(read_split(split, HEADER)) == []
+    (split,) = plan_splits([str(path)], 1 << 20)
+    assert list(read_split(split, HEADER, 1 << 20)) == []

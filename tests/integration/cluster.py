@@ -7,14 +7,13 @@ import os
 import subprocess
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
-
-import yaml
 
 from connectors.flink_cluster import flink_home, rest_get
 from connectors.settings import RUN_DIR
+from jobs.config import PipelineConfig
 from scripts.benchmarks.memory import descendants
-from udfs.schema import CONF_DIR
 
 
 def taskmanager_pids() -> list[int]:
@@ -61,17 +60,15 @@ def start_taskmanager(timeout: float = 90) -> None:
 
 def pipeline_config(tmp: Path, partitions: int = 3, **stream) -> tuple[Path, dict[str, str]]:
     """conf/pipeline/local.yaml with topics of their own (and stream settings overridden)."""
-    data = yaml.safe_load((CONF_DIR / "pipeline" / "local.yaml").read_text())
+    config = PipelineConfig.load()
     suffix = uuid.uuid4().hex[:8]
-    topics = {
-        name: f"it-{name}-{suffix}" for name in ("healthcare", "financial", "alerts", "quarantine")
-    }
-    data["kafka"]["topics"] = topics
-    data["kafka"]["partitions"] = partitions
-    data["stream"].update(stream)
-    path = tmp / f"pipeline-{suffix}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path, topics
+    topics = {role: f"it-{role}-{suffix}" for role in config.kafka.topics}
+    config = replace(
+        config,
+        kafka=replace(config.kafka, topics=topics, partitions=partitions),
+        stream=replace(config.stream, **stream),
+    )
+    return config.dump(tmp / f"pipeline-{suffix}.yaml"), topics
 
 
 def completed_checkpoints(job_id: str) -> int:

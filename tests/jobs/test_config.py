@@ -1,0 +1,64 @@
+import dataclasses
+
+import pytest
+
+from jobs import config
+from jobs.config import PipelineConfig
+from udfs.schema import SchemaError
+
+
+def write(tmp_path, text):
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_setting_left_out_takes_its_default(tmp_path):
+    loaded = PipelineConfig.load(write(tmp_path, "stream:\n  window_ms: 30000\n"))
+    assert loaded.stream.window_ms == 30000
+    assert loaded.stream.bundle_time_ms == config.StreamSettings().bundle_time_ms
+    assert loaded.kafka.topic("alerts") == "compliance-alerts"
+    assert loaded.batch.split_bytes == 16 << 20
+
+
+def test_an_unknown_key_is_refused_with_its_place_and_file(tmp_path):
+    path = write(tmp_path, "stream:\n  window_secs: 30\n")
+    with pytest.raises(SchemaError, match=r"pipeline.yaml: unknown setting stream.window_secs; "):
+        PipelineConfig.load(path)
+    with pytest.raises(SchemaError, match="unknown setting paralelism"):
+        PipelineConfig.load(write(tmp_path, "paralelism: 2\n"))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("parallelism: two\n", "parallelism should be int, not 'two'"),
+        ("stream: 5\n", "stream should be a mapping"),
+        ("kafka:\n  partitions: true\n", "kafka.partitions should be int"),
+        ("kafka:\n  topics: [a]\n", "kafka.topics should be a mapping"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused(tmp_path, text, message):
+    with pytest.raises(SchemaError, match=message):
+        PipelineConfig.load(write(tmp_path, text))
+
+
+def test_dumped_settings_load_back_the_same(tmp_path):
+    base = PipelineConfig.load()
+    changed = dataclasses.replace(
+        base, kafka=dataclasses.replace(base.kafka, source_parallelism=None, partitions=5)
+    )
+    assert PipelineConfig.load(changed.dump(tmp_path / "p.yaml")) == changed
+
+
+def test_flink_settings_come_from_the_python_section_and_pass_flink_through(tmp_path):
+    loaded = PipelineConfig.load(write(tmp_path, "python:\n  bundle_size: 7\nflink:\n  a.b: 3\n"))
+    settings = loaded.flink_settings(parallelism=4)
+    assert settings["parallelism.default"] == "4"
+    assert settings["python.fn-execution.bundle.size"] == "7"
+    assert settings["a.b"] == "3"
+
+
+def test_the_cli_prints_the_settings_in_effect(capsys):
+    assert config.main([]) == 0
+    assert "window_ms: 60000" in capsys.readouterr().out
