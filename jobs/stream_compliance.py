@@ -72,9 +72,7 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
         # The default bundle time (1 s) is a latency floor for alerts.
         settings["python.fn-execution.bundle.time"] = str(s.bundle_time_ms)
         settings["python.fn-execution.bundle.size"] = str(s.bundle_size)
-        settings["execution.checkpointing.interval"] = (
-            f"{s.checkpoint_interval_ms} ms"
-        )
+        settings["execution.checkpointing.interval"] = f"{s.checkpoint_interval_ms} ms"
         settings["execution.checkpointing.mode"] = "EXACTLY_ONCE"
         settings["pipeline.auto-watermark-interval"] = "200 ms"
         settings["table.exec.source.idle-timeout"] = f"{s.idle_timeout_ms} ms"

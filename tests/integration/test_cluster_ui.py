@@ -97,7 +97,10 @@ def test_metrics_ui_and_savepoint_resume(tmp_path, capsys):
     url = f"{FlinkSettings.from_env().rest_url}/#/job/running/{job_id}/overview"
     screenshot = ARTIFACTS / "flink-ui-job.png"
     dom = browser.open_page(
-        url, tmp_path / "chromium", until=lambda dom: "PythonCorrelate" in dom, screenshot=screenshot
+        url,
+        tmp_path / "chromium",
+        until=lambda dom: "PythonCorrelate" in dom,
+        screenshot=screenshot,
     ).dom
     assert "flink-compliance stream healthcare" in dom
     for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:  # every vertex is drawn
