@@ -4,7 +4,10 @@ options for violations. Tokens only — callers never pass raw values."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +101,42 @@ def finish_run(conn, job_id: str, status: str, summary: dict[str, Any], finished
                 json.dumps({"records_in": summary.get("records_in")}),
             ),
         )
+
+
+@dataclass
+class RunRecord:
+    """The run's row while the job works: `conn` (None with the audit off) for what the job
+    writes meanwhile; `summary` set by the job before the block ends becomes the row's end."""
+
+    job_id: str
+    conn: Any = None
+    summary: dict[str, Any] | None = None
+
+
+@contextmanager
+def recorded_run(
+    enabled: bool, job_id: str, job_name: str, domain: str, mode: str, started: datetime
+) -> Iterator[RunRecord]:
+    """job_runs says RUNNING inside the block, then the summary's status, or FAILED (with the
+    error) when the block raises. Raises AuditUnavailable before the block when the database
+    cannot be reached."""
+    if not enabled:
+        yield RunRecord(job_id)
+        return
+    conn = connect()
+    try:
+        ensure_schema(conn)
+        start_run(conn, job_id, job_name, domain, mode, started)
+        record = RunRecord(job_id, conn)
+        try:
+            yield record
+        except BaseException as err:
+            finish_run(conn, job_id, "FAILED", {"error": str(err)[:500]}, datetime.now(UTC))
+            raise
+        summary = record.summary or {}
+        finish_run(conn, job_id, summary.get("status", "SUCCEEDED"), summary, datetime.now(UTC))
+    finally:
+        conn.close()
 
 
 def insert_violations_sql(

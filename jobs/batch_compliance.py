@@ -11,7 +11,6 @@ directory (local disk or shared storage).
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -25,17 +24,19 @@ from connectors import audit, files, lake
 from connectors.files import InputError
 from connectors.splits import Split, plan_splits
 from connectors.staging import commit as staging_commit
+from jobs import cli
 from jobs.config import PipelineConfig
-from udfs.anonymity.release import NOT_RELEASED, SUCCEEDED
+from udfs.anonymity.release import NOT_RELEASED, Release
 from udfs.anonymity.release import release as release_records
-from udfs.protect.tokenize import TokenKeyMissing, key_secret_from_env
-from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_yaml
-from udfs.validation import parse_timestamp
+from udfs.protect.tokenize import TokenKeyMissing
+from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
+from udfs.summary import BatchSummary, Timings
 
 JOB_NAME = "flink-compliance batch"
 EXIT_NOT_RELEASED = 3  # scanned, outputs and summary written, but no k-anonymous lake
 STAGING = "_staging"
 OUTPUT_DIRS = ("lake", "violations", "quarantine", STAGING)
+SHOWN = ("records_in", "published", "suppressed", "quarantined", "violations")  # on stdout
 
 
 class JobFailed(RuntimeError):
@@ -114,56 +115,34 @@ def scan(job: BatchJob, table) -> list[dict]:
     return [chosen[i] for i in sorted(chosen)]
 
 
-def release(job: BatchJob, schema: DomainSchema) -> dict:
+def release(job: BatchJob, schema: DomainSchema) -> tuple[Release, int]:
     """k-anonymity over the whole input (udfs.anonymity.release), then the lake written."""
     decided = release_records(lake.read_parquet_dir(job.output / STAGING / "records"),
                               schema.anonymity)  # fmt: skip
-    files_written = lake.write_lake(decided.records, job.output / "lake")
-    return {**decided.figures(), "lake_files": files_written}
+    return decided, lake.write_lake(decided.records, job.output / "lake")
 
 
 def run(job: BatchJob) -> dict:
-    started_wall = time.time()
-    started = time.perf_counter()
+    started_wall, started = time.time(), time.perf_counter()
     try:
         schema = load_schema(job.domain)
-        rules_path = job.rules_path or CONF_DIR / "rules" / f"{job.domain}.yaml"
-        rules_config = read_yaml(rules_path)
+        rules_config = read_rules(job.domain, job.rules_path)
         layouts = files.read_layouts(job.input, schema)  # clear header errors up front
+        lake.prepare_output(job.output, (*OUTPUT_DIRS, "summary.json"))
     except (SchemaError, InputError) as err:
         raise JobFailed(str(err)) from None
-    try:
-        lake.prepare_output(job.output, (*OUTPUT_DIRS, "summary.json"))
     except OSError as err:
         raise JobFailed(f"output directory {job.output} is not writable: {err.strerror}") from None
-    conn = None
-    if job.audit:
-        try:
-            conn = audit.connect()
-            audit.ensure_schema(conn)
-            audit.start_run(
-                conn,
-                job.job_id,
-                JOB_NAME,
-                job.domain,
-                "BATCH",
-                datetime.fromtimestamp(started_wall, UTC),
-            )
-        except audit.AuditUnavailable as err:
-            raise JobFailed(str(err)) from None
     try:
-        summary = _run(job, schema, rules_config, layouts, started, conn)
-    except BaseException as err:
+        with audit.recorded_run(job.audit, job.job_id, JOB_NAME, job.domain, "BATCH",
+                                datetime.fromtimestamp(started_wall, UTC)) as record:  # fmt: skip
+            summary = _run(job, schema, rules_config, layouts, started, record.conn)
+            record.summary = summary.as_dict()
+    except audit.AuditUnavailable as err:
+        raise JobFailed(str(err)) from None
+    finally:
         shutil.rmtree(job.output / STAGING, ignore_errors=True)
-        if conn is not None:
-            audit.finish_run(
-                conn, job.job_id, "FAILED", {"error": str(err)[:500]}, datetime.now(UTC)
-            )
-        raise
-    if conn is not None:
-        audit.finish_run(conn, job.job_id, summary["status"], summary, datetime.now(UTC))
-        conn.close()
-    return summary
+    return record.summary
 
 
 def scan_table(
@@ -196,7 +175,7 @@ def plan(job: BatchJob, layouts: dict[str, str]) -> list[Split]:
 def _run(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
     started: float, conn=None,
-) -> dict:  # fmt: skip
+) -> BatchSummary:  # fmt: skip
     splits = plan(job, layouts)
     size = sum(Path(p).stat().st_size for p in layouts)
     job.say(
@@ -220,111 +199,34 @@ def _run(
     if conn is not None:
         upserted = audit.upsert_violations(conn, lake.parquet_files(job.output / "violations"))
         job.say(f"audit: {upserted:,} violations upserted")
-    released = release(job, schema)
+    released, lake_files = release(job, schema)
     release_seconds = time.perf_counter() - release_started
-    shutil.rmtree(job.output / STAGING, ignore_errors=True)
-
-    quarantine_reasons = lake.count_by(job.output / "quarantine", "reason")
-    by_regulation = lake.count_by(job.output / "violations", "regulation")
-    quarantined = sum(quarantine_reasons.values())
-    records_in = released["published"] + released["suppressed"] + quarantined
-    wall = time.perf_counter() - started
-    summary = {
-        "job_id": job.job_id,
-        "status": released.get("status", SUCCEEDED),
-        "domain": job.domain,
-        "input": str(job.input),
-        "output": str(job.output),
-        "as_of": job.as_of.isoformat(),
-        "records_expected": expected,
-        "records_in": records_in,
-        "published": released["published"],
-        "suppressed": released["suppressed"],
-        "quarantined": quarantined,
-        "quarantine_reasons": dict(sorted(quarantine_reasons.items())),
-        "violations": {"total": sum(by_regulation.values()), **dict(sorted(by_regulation.items()))},
-        "k": released["k"],
-        "levels": released["levels"],
-        "information_loss": released["information_loss"],
-        "suppression_rate": round(released["suppressed"] / max(released["staged"], 1), 6),
-        "lake_files": released["lake_files"],
-        "wall_seconds": round(wall, 3),
-        "startup_seconds": round(startup, 3),
-        "scan_seconds": round(scan_seconds, 3),
-        "release_seconds": round(release_seconds, 3),
-        "records_per_s": round(records_in / wall, 1) if wall else None,
-        "records_per_s_excluding_startup": round(records_in / (wall - startup), 1)
-        if wall > startup
-        else None,
-        "reconciled": records_in == expected,
-        **({"reason": released["reason"]} if "reason" in released else {}),
-        "throwaway_key": job.throwaway_key,
-    }
-    (job.output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    if not summary["reconciled"]:
-        raise JobFailed(
-            f"counts do not reconcile: {expected:,} records in the input, but published "
-            f"{released['published']:,} + suppressed {released['suppressed']:,} + quarantined "
-            f"{quarantined:,} = {records_in:,} (see {job.output / 'summary.json'})"
-        )
+    summary = BatchSummary(
+        job_id=job.job_id, domain=job.domain, input=str(job.input), output=str(job.output),
+        as_of=job.as_of.isoformat(), records_expected=expected, released=released,
+        lake_files=lake_files,
+        quarantine_reasons=lake.count_by(job.output / "quarantine", "reason"),
+        violations_by_regulation=lake.count_by(job.output / "violations", "regulation"),
+        timings=Timings(time.perf_counter() - started, startup, scan_seconds, release_seconds),
+        throwaway_key=job.throwaway_key,
+    )  # fmt: skip
+    summary_path = job.output / "summary.json"
+    summary_path.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+    if summary.mismatch():
+        raise JobFailed(f"{summary.mismatch()} (see {summary_path})")
     return summary
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m jobs.batch_compliance", description=__doc__.split("\n")[0]
+def job_from_args(argv: list[str] | None) -> BatchJob:
+    parser = cli.job_parser(
+        "jobs.batch_compliance", __doc__, "a CSV file or a directory of CSV files", True
     )
-    parser.add_argument(
-        "--input", type=Path, required=True, help="a CSV file or a directory of CSV files"
-    )
-    parser.add_argument("--domain", choices=("healthcare", "financial"), required=True)
-    parser.add_argument("--output", type=Path, required=True, help="output directory (replaced)")
-    parser.add_argument(
-        "--config", type=Path, help="pipeline settings YAML (default conf/pipeline/local.yaml)"
-    )
-    parser.add_argument(
-        "--rules", type=Path, help="rule set YAML (default conf/rules/<domain>.yaml)"
-    )
-    parser.add_argument("--as-of", help="reference date/time for retention (ISO-8601; default now)")
-    parser.add_argument(
-        "--audit", action="store_true", help="write violations and the run to PostgreSQL"
-    )
-    parser.add_argument("--parallelism", type=int)
-    parser.add_argument(
-        "--throwaway-key",
-        action="store_true",
-        help="tokenize with a random key (demo only: tokens will not join)",
-    )
-    args, _unknown = parser.parse_known_args(argv)  # Flink's own flags pass through
-    return args
-
-
-def job_from_args(args: argparse.Namespace) -> BatchJob:
-    as_of = parse_timestamp(args.as_of) if args.as_of else datetime.now(UTC)
-    if args.throwaway_key:
-        import secrets
-
-        secret, throwaway = secrets.token_bytes(32), True
-    else:
-        secret, throwaway = key_secret_from_env(), False
-    return BatchJob(
-        input=args.input.resolve(),
-        domain=args.domain,
-        output=args.output.resolve(),
-        as_of=as_of,
-        key_secret=secret,
-        throwaway_key=throwaway,
-        pipeline=PipelineConfig.load(args.config),
-        rules_path=args.rules,
-        audit=args.audit,
-        parallelism=args.parallelism,
-    )
+    return BatchJob(**cli.resolve(cli.parse(parser, argv)).kwargs())
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     try:
-        job = job_from_args(args)
+        job = job_from_args(argv)
         if job.throwaway_key:
             job.say("using a THROWAWAY token key (demo): tokens differ on every run")
         summary = run(job)
@@ -336,14 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             f"not released: {summary['reason']} (see {job.output / 'summary.json'})",
             file=sys.stderr,
         )
-    print(
-        json.dumps(
-            {
-                k: summary[k]
-                for k in ("records_in", "published", "suppressed", "quarantined", "violations")
-            }
-        )
-    )
+    print(json.dumps({k: summary[k] for k in SHOWN}))
     return EXIT_NOT_RELEASED if summary["status"] == NOT_RELEASED else 0
 
 

@@ -12,13 +12,14 @@ from pathlib import Path
 from connectors.settings import PROJECT_ROOT
 from jobs.batch_compliance import BatchJob, JobFailed, run
 from jobs.config import PipelineConfig
+from udfs.schema import DOMAINS
 
 SAMPLES = PROJECT_ROOT / "conf" / "samples"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__.split("\n")[0])
-    parser.add_argument("--domain", choices=("healthcare", "financial"), default="healthcare")
+    parser.add_argument("--domain", choices=DOMAINS, default="healthcare")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "out" / "demo")
     parser.add_argument(
         "--audit",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from connectors import audit
 from tools.report.queries import Scope, fetch, parse_since
+from udfs.schema import DOMAINS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--since", default="7d", help="how far back, e.g. 30m, 12h, 7d, 4w (default 7d)"
     )
-    parser.add_argument("--domain", choices=("healthcare", "financial"))
+    parser.add_argument("--domain", choices=DOMAINS)
     parser.add_argument("--job", metavar="JOB_ID", help="one run only (its violations and row)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write the HTML page here")

@@ -85,3 +85,13 @@ def load_schema(domain: str, conf_dir: Path = CONF_DIR) -> DomainSchema:
         raise SchemaError(f"unknown domain {domain!r}; expected one of {', '.join(DOMAINS)}")
     path = conf_dir / "schemas" / f"{domain}.yaml"
     return parse_schema(read_yaml(path), str(path))
+
+
+def rules_path(domain: str, conf_dir: Path = CONF_DIR) -> Path:
+    """The domain's rule set: conf/rules/<domain>.yaml."""
+    return conf_dir / "rules" / f"{domain}.yaml"
+
+
+def read_rules(domain: str, path: Path | None = None) -> dict[str, Any]:
+    """The rule set configuration: `path`, or the domain's own."""
+    return read_yaml(path or rules_path(domain))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from connectors.synthetic.generator import DEFAULT_AS_OF, write_dataset
 from udfs.rules import load_rule_set
-from udfs.schema import load_schema
+from udfs.schema import load_schema, read_rules
 from udfs.validation import RecordInvalid, validate_record
 
 Key = tuple[str, str, str]  # record_id, regulation, field
@@ -80,9 +80,8 @@ def engine_speed(domain: str, path: Path, without: tuple[str, ...] = (), repeats
 
     from udfs.engine import Engine
     from udfs.protect.record import DEFAULT_MASK_KINDS
-    from udfs.schema import CONF_DIR, read_yaml
 
-    config = copy.deepcopy(read_yaml(CONF_DIR / "rules" / f"{domain}.yaml"))
+    config = copy.deepcopy(read_rules(domain))
     for params in (config.get("rules") or {}).values():
         if params and "kinds" in params:
             params["kinds"] = [k for k in params["kinds"] if k not in without]

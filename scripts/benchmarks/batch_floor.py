@@ -32,7 +32,7 @@ from udfs.engine import Engine, EngineResult
 from udfs.engine.engine import _blank_to_null
 from udfs.engine.parse import Parsed
 from udfs.engine.schemas import ALERTS, VIOLATIONS
-from udfs.schema import CONF_DIR, load_schema, read_yaml
+from udfs.schema import DOMAINS, load_schema, read_rules
 from udfs.validation import parse_timestamp
 
 
@@ -68,7 +68,7 @@ def run(input_path: Path, domain: str, as_of: str, parallelism: int | None = Non
 
         cloudpickle.register_pickle_by_value(sys.modules[__name__])
     schema = load_schema(domain)
-    rules_config = read_yaml(CONF_DIR / "rules" / f"{domain}.yaml")
+    rules_config = read_rules(domain)
     layouts = files.read_layouts(input_path, schema)
     rows = sum(files.count_records(Path(p)) for p in layouts)
     output = Path(tempfile.mkdtemp(prefix="compliance-floor-"))
@@ -91,7 +91,7 @@ def run(input_path: Path, domain: str, as_of: str, parallelism: int | None = Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.benchmarks.batch_floor")
     parser.add_argument("--input", type=Path, required=True)
-    parser.add_argument("--domain", choices=("healthcare", "financial"), default="healthcare")
+    parser.add_argument("--domain", choices=DOMAINS, default="healthcare")
     parser.add_argument("--as-of", default="2026-01-01T00:00:00+00:00")
     parser.add_argument("--parallelism", type=int)
     args = parser.parse_args(argv)

@@ -50,12 +50,12 @@ def measure(path: Path, domain: str, batch: int | None, reference_rows: int | No
     the per-record step over its first `reference_rows` lines."""
     import pyarrow as pa
 
-    from udfs.schema import CONF_DIR, load_schema, read_yaml
+    from udfs.schema import load_schema, read_rules
 
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     pa.set_cpu_count(1)
     schema = load_schema(domain)
-    rules = read_yaml(CONF_DIR / "rules" / f"{domain}.yaml")
+    rules = read_rules(domain)
     as_of = datetime(2026, 1, 1, tzinfo=UTC)
     data = path.read_bytes().split(b"\n")
     header, lines = data[0].decode(), [line for line in data[1:] if line]

@@ -28,14 +28,14 @@ from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
 from udfs.flink.scan import RECORD_OPTIONS
 from udfs.protect.tokenize import key_secret_from_env
-from udfs.schema import CONF_DIR, load_schema, read_yaml
+from udfs.schema import load_schema, read_rules
 from udfs.validation import parse_timestamp
 
 
 def run(input_path: Path, domain: str, output: Path, as_of: datetime) -> dict:
     started = time.perf_counter()
     schema = load_schema(domain)
-    rules = read_yaml(CONF_DIR / "rules" / f"{domain}.yaml")
+    rules = read_rules(domain)
     layouts = files.read_layouts(input_path, schema)
     job = BatchJob(
         input=input_path, domain=domain, output=output, as_of=as_of,

@@ -24,7 +24,7 @@ from connectors.settings import PROJECT_ROOT, KafkaSettings
 from connectors.synthetic.generator import write_dataset
 from jobs.config import PipelineConfig
 from scripts.benchmarks import cpu
-from udfs.schema import CONF_DIR
+from udfs.schema import read_rules
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -97,10 +97,10 @@ WARM_UP_SECONDS = 15
 def expected_alerts(path: Path, min_severity: str) -> set[str]:
     """The record ids that must raise an alert: the job's own step, run here before the job."""
     from udfs.pipeline import ALERT_AT, RECORD, RECORD_ID_AT, RecordProcessor
-    from udfs.schema import load_schema, read_yaml
+    from udfs.schema import load_schema
 
     processor = RecordProcessor(
-        load_schema("healthcare"), read_yaml(CONF_DIR / "rules" / "healthcare.yaml"),
+        load_schema("healthcare"), read_rules("healthcare"),
         datetime.now(UTC), b"bench-expected-alerts-key", alert_min_severity=min_severity,
     )  # fmt: skip
     ids = set()

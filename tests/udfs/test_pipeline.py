@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 import pytest
 
 from udfs.pipeline import VIOLATION_FIELDS, LineProcessor, RecordProcessor, output_names
-from udfs.schema import CONF_DIR, load_schema, read_yaml
+from udfs.schema import load_schema, read_rules
 
 SCHEMA = load_schema("healthcare")
-RULES = read_yaml(CONF_DIR / "rules" / "healthcare.yaml")
+RULES = read_rules("healthcare")
 HEADER = ",".join(SCHEMA.names)
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 GOOD = "r1,Ada Abbott,123-45-6789,1980-01-01,F,94110,,E11.9,,,call 415-555-2671,false,40.71289,-74.00,2025-06-01T00:00:00Z"

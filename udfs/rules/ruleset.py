@@ -10,6 +10,7 @@ from pathlib import Path
 from udfs.detectors import TextScanner, detectors_for
 from udfs.rules.base import REGISTRY, RecordView, Rule, Violation
 from udfs.schema import CONF_DIR, DomainSchema, SchemaError, load_schema, read_yaml
+from udfs.schema import rules_path as schema_rules_path
 
 
 @dataclass
@@ -82,5 +83,5 @@ def load_rule_set(
     extra_kinds: tuple[str, ...] = (),
 ) -> RuleSet:
     schema = load_schema(domain, conf_dir)
-    path = rules_path or conf_dir / "rules" / f"{domain}.yaml"
+    path = rules_path or schema_rules_path(domain, conf_dir)
     return build_rule_set(read_yaml(path), schema, as_of, str(path), extra_kinds)

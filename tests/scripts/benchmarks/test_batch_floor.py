@@ -9,7 +9,7 @@ from scripts.benchmarks.batch_floor import SplitOnlyEngine
 from udfs.engine import Engine
 from udfs.engine.rows import input_rows
 from udfs.pipeline import RECORD, output_names
-from udfs.schema import CONF_DIR, load_schema, read_yaml
+from udfs.schema import load_schema, read_rules
 
 HEADER = "record_id,patient_name,ssn,created_at,consent_given"
 LINE = b"r-1,Ann Lee,123-45-6789,2025-03-04T05:06:07Z,false"
@@ -19,7 +19,7 @@ def engines():
     schema = load_schema("healthcare")
     args = (
         schema,
-        read_yaml(CONF_DIR / "rules" / "healthcare.yaml"),
+        read_rules("healthcare"),
         datetime(2026, 1, 1, tzinfo=UTC),
     )
     kwargs = {"key_secret": b"k" * 32, "layouts": {"f.csv": HEADER}}

@@ -9,13 +9,13 @@ import pytest
 from udfs.detectors import BUILTIN, PRIORITY, Detector, register_detector
 from udfs.engine import Engine
 from udfs.rules.ruleset import build_rule_set
-from udfs.schema import CONF_DIR, SchemaError, load_schema, read_yaml
+from udfs.schema import SchemaError, load_schema, read_rules
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def config_with_plugin() -> dict:
-    config = read_yaml(CONF_DIR / "rules" / "healthcare.yaml")
+    config = read_rules("healthcare")
     config["plugins"] = ["tests.plugins.employee_id"]
     config["rules"]["hipaa.phi_in_free_text"]["kinds"].append("employee_id")
     return config
@@ -46,7 +46,7 @@ def test_a_plugin_detector_is_found_per_record_and_by_the_engine():
 def test_a_kind_cannot_be_registered_twice_and_an_unknown_kind_is_a_clear_error():
     with pytest.raises(ValueError, match="already registered"):
         register_detector(Detector("ssn", BUILTIN["ssn"].pattern))
-    config = read_yaml(CONF_DIR / "rules" / "healthcare.yaml")
+    config = read_rules("healthcare")
     config["rules"]["hipaa.phi_in_free_text"]["kinds"].append("no_such_kind")
     with pytest.raises(SchemaError, match=r"unknown detector .no_such_kind"):
         build_rule_set(config, load_schema("healthcare"), AS_OF)

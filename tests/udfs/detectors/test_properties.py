@@ -15,9 +15,9 @@ from udfs.detectors import BUILTIN, TextScanner, detectors_for
 from udfs.detectors.fields import in_field
 from udfs.protect.mask import mask_text, placeholder
 from udfs.protect.tokenize import TokenKey, tokenize_identifier
-from udfs.schema import CONF_DIR, read_yaml
+from udfs.schema import read_rules
 
-MRN_PATTERNS = read_yaml(CONF_DIR / "rules" / "healthcare.yaml")["mrn_pattern"]
+MRN_PATTERNS = read_rules("healthcare")["mrn_pattern"]
 SCANNER = TextScanner(detectors_for(BUILTIN, MRN_PATTERNS))
 KEY = TokenKey(b"property-test-key-0123456789abcdef")
 KINDS = sorted(BUILTIN)

@@ -14,7 +14,7 @@ from connectors.synthetic.generator import generate, write_dataset
 from udfs.engine import Engine, EngineResult
 from udfs.engine.reference import process_lines, process_messages
 from udfs.pipeline import LineProcessor, RecordProcessor
-from udfs.schema import CONF_DIR, load_schema, read_yaml
+from udfs.schema import load_schema, read_rules
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -32,7 +32,7 @@ BATCH = 7_000  # not a divisor of ROWS: the last batch is short
 
 def _args(domain: str, **kwargs):
     schema = load_schema(domain)
-    rules = read_yaml(CONF_DIR / "rules" / f"{domain}.yaml")
+    rules = read_rules(domain)
     return (schema, rules, AS_OF, KEY), kwargs
 
 

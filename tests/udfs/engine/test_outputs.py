@@ -8,7 +8,7 @@ import pyarrow as pa
 from connectors.lake import VIOLATION_COLUMNS
 from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
-from udfs.schema import CONF_DIR, load_schema, read_yaml
+from udfs.schema import load_schema, read_rules
 
 SCHEMA = load_schema("healthcare")
 HEADER = ",".join(SCHEMA.names)
@@ -20,7 +20,7 @@ LINES = [
 
 
 def result():
-    rules = read_yaml(CONF_DIR / "rules" / "healthcare.yaml")
+    rules = read_rules("healthcare")
     engine = Engine(
         SCHEMA, rules, datetime(2026, 1, 1, tzinfo=UTC), b"k" * 32, layouts={"/x": HEADER}
     )

@@ -1,0 +1,91 @@
+"""The command line the jobs share: each flag spelled, checked and turned into settings once."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jobs.config import PipelineConfig
+from udfs.protect.tokenize import key_secret_from_env
+from udfs.schema import DOMAINS
+from udfs.validation import parse_timestamp
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, not {text}")
+    return value
+
+
+def job_parser(
+    prog: str, doc: str, input_help: str, input_required: bool
+) -> argparse.ArgumentParser:
+    """The flags every job takes; a job adds its own to the parser returned."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=doc.split("\n")[0])
+    parser.add_argument("--domain", choices=DOMAINS, required=True)
+    parser.add_argument("--input", type=Path, required=input_required, help=input_help)
+    parser.add_argument("--output", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--config", type=Path, help="pipeline settings YAML (default conf/pipeline/local.yaml)"
+    )
+    parser.add_argument(
+        "--rules", type=Path, help="rule set YAML (default conf/rules/<domain>.yaml)"
+    )
+    parser.add_argument("--as-of", help="reference date/time for retention (ISO-8601; default now)")
+    parser.add_argument(
+        "--audit", action="store_true", help="write violations and the run to PostgreSQL"
+    )
+    parser.add_argument("--parallelism", type=positive, help="default: the settings' parallelism")
+    parser.add_argument(
+        "--throwaway-key",
+        action="store_true",
+        help="tokenize with a random key (demo only: tokens will not join)",
+    )
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    args, _unknown = parser.parse_known_args(argv)  # Flink's own flags (flink run) pass through
+    return args
+
+
+@dataclass(frozen=True)
+class Common:
+    """What the shared flags mean, resolved: the job dataclasses take these as they are."""
+
+    domain: str
+    output: Path
+    input: Path | None
+    pipeline: PipelineConfig
+    rules_path: Path | None
+    as_of: datetime
+    key_secret: bytes = field(repr=False)
+    throwaway_key: bool
+    audit: bool
+    parallelism: int | None
+
+    def kwargs(self) -> dict[str, Any]:
+        """The fields by name, as they are (a job dataclass takes them as keywords)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def resolve(args: argparse.Namespace) -> Common:
+    """The shared flags resolved (raises TokenKeyMissing, SchemaError or ValueError)."""
+    secret = secrets.token_bytes(32) if args.throwaway_key else key_secret_from_env()
+    return Common(
+        domain=args.domain,
+        output=args.output.resolve(),
+        input=args.input.resolve() if args.input else None,
+        pipeline=PipelineConfig.load(args.config),
+        rules_path=args.rules,
+        as_of=parse_timestamp(args.as_of) if args.as_of else datetime.now(UTC),
+        key_secret=secret,
+        throwaway_key=args.throwaway_key,
+        audit=args.audit,
+        parallelism=args.parallelism,
+    )

@@ -1,0 +1,47 @@
+import pytest
+
+from jobs import batch_compliance, cli, stream_compliance
+from udfs.schema import DOMAINS
+
+
+def parser():
+    return cli.job_parser("jobs.x", "A job.\n\nMore.", "input", input_required=False)
+
+
+def test_the_domains_come_from_the_schema_list(capsys):
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--domain", "retail", "--output", "o"])
+    assert "{" + ",".join(DOMAINS) + "}" in capsys.readouterr().err
+
+
+def test_a_parallelism_below_one_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--domain", "healthcare", "--output", "o", "--parallelism", "0"])
+    assert "expected a whole number ≥ 1, not 0" in capsys.readouterr().err
+
+
+def test_the_shared_flags_resolve_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "k" * 32)
+    args = cli.parse(parser(), ["--domain", "financial", "--output", str(tmp_path / "o"),
+                                "--as-of", "2026-01-02", "--rules", "r.yaml",
+                                "--flink-flag-passes"])  # fmt: skip
+    common = cli.resolve(args)
+    assert common.as_of.isoformat() == "2026-01-02T00:00:00+00:00"
+    assert common.output.is_absolute() and common.input is None and not common.throwaway_key
+    assert str(common.rules_path) == "r.yaml"
+    assert set(common.kwargs()) == {f for f in common.__dataclass_fields__}
+
+
+def test_both_jobs_take_the_same_flags_into_their_dataclasses(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "k" * 32)
+    common = cli.resolve(cli.parse(parser(), ["--domain", "healthcare", "--input", "x.csv",
+                                              "--output", str(tmp_path)]))  # fmt: skip
+    batch = batch_compliance.BatchJob(**common.kwargs())
+    stream = stream_compliance.StreamJob(**common.kwargs())
+    assert batch.input == stream.input == common.input and stream.batch
+
+
+def test_a_bad_as_of_is_a_clear_error(capsys):
+    code = stream_compliance.main(["--domain", "healthcare", "--output", "o", "--as-of", "soon",
+                                   "--throwaway-key"])  # fmt: skip
+    assert code == 2 and "Invalid isoformat string: 'soon'" in capsys.readouterr().err

@@ -1,0 +1,106 @@
+"""The streaming job's Flink SQL, by runtime mode: text only (no JVM), so that what differs
+between STREAMING over Kafka and BATCH over a CSV is written here once and tested as text.
+
+Views the job registers, in order: `processed` (the Python step's rows, with `rowtime`) →
+`on_time` / `late` → `windowed` (each window's release) ; the INSERTs read those."""
+
+from __future__ import annotations
+
+UNPLACED = "created_at not in UTC ISO-8601 (…Z): no event-time window"
+SUPPRESSED_SMALL = "group smaller than k"
+VIOLATION_COLUMNS = "record_id, rule_id, `field`, regulation, severity, description"
+
+
+def quoted(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def window_columns(payload: list[str]) -> list[str]:
+    """What a window carries per record (packed into a JSON array in the JVM)."""
+    return ["record_id", "event_date", "event_ms", *payload, "extra"]
+
+
+def lake_columns(columns: list[str]) -> list[str]:
+    """The lake's columns of a released record (its partition, `date`, comes from event_date)."""
+    return [c for c in columns if c not in ("event_date", "event_ms")]
+
+
+def processed_sql(names: list[str], batch: bool) -> str:
+    """The Python step's row (`process_input`, its fields `names`) over `input_rows`: CSV lines
+    (path, line) in BATCH; Kafka messages in STREAMING, where `rowtime` (a time attribute,
+    watermarked per partition) passes the step."""
+    fields = ", ".join(f"r.`{n}` AS `{n}`" for n in names)
+    if batch:
+        return f"SELECT {fields} FROM (SELECT process_input(`path`, `line`) AS r FROM input_rows)"
+    return (
+        f"SELECT {fields}, rowtime FROM "
+        "(SELECT process_input(message, source_ts) AS r, rowtime FROM input_rows)"
+    )
+
+
+def batch_rowtime_sql(table: str) -> str:
+    """No watermarks in BATCH: the windows read event time from the step's event_ms."""
+    return f"SELECT *, TO_TIMESTAMP_LTZ(CAST(event_ms AS BIGINT), 3) AS rowtime FROM {table}"
+
+
+def _late(batch: bool) -> str:
+    # A bounded CSV run has no late records: its only watermark is the final one.
+    return "FALSE" if batch else "rowtime <= CURRENT_WATERMARK(rowtime)"
+
+
+def on_time_sql(columns: list[str], batch: bool) -> str:
+    packed = f"JSON_ARRAY({quoted(columns)} NULL ON NULL)"
+    return (
+        f"SELECT group_key, {packed} AS packed, rowtime FROM processed "
+        f"WHERE kind = 'record' AND rowtime IS NOT NULL AND NOT ({_late(batch)}) IS TRUE"
+    )
+
+
+def late_sql(batch: bool) -> str:
+    """Records no window takes — late, or without an event time — suppressed, never dropped."""
+    reason = "'late'" if batch else f"CASE WHEN rowtime IS NULL THEN '{UNPLACED}' ELSE 'late' END"
+    return (
+        f"SELECT record_id, event_date, {reason} AS reason FROM processed "
+        f"WHERE kind = 'record' AND (rowtime IS NULL OR ({_late(batch)}) IS TRUE)"
+    )
+
+
+def windowed_sql(columns: list[str], batch: bool, window_ms: int) -> str:
+    """Tumbling event-time windows per group key, collected in the JVM, each released by one
+    call of the Python table function `release_window`.
+
+    Streaming: GROUP BY TUMBLE, not the TUMBLE table function. The latter's operator restores
+    its watermark from a savepoint and silently drops records of windows fired before it, while
+    the late filter (CURRENT_WATERMARK) starts afresh after a restore. This one starts afresh
+    too, so "not late here" always means "not dropped there". (BATCH has no restores, and GROUP
+    BY TUMBLE there does not take a TIMESTAMP_LTZ.)"""
+    size = f"INTERVAL '{window_ms / 1000:.3f}' SECOND"
+    windows = (
+        f"TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rowtime), {size})) "
+        "GROUP BY window_start, window_end, group_key"
+        if batch
+        else f"on_time GROUP BY TUMBLE(rowtime, {size}), group_key"
+    )
+    names = quoted(["kind", *columns])
+    return f"""SELECT {names} FROM (
+                SELECT group_key, ARRAY_AGG(packed) AS items FROM {windows}
+            ), LATERAL TABLE(release_window(items)) AS T({names})"""
+
+
+def inserts(domain: str, job_id: str, columns: list[str]) -> list[str]:
+    """Every output's INSERT: lake, suppressed (small groups, late), violations, alerts and
+    quarantine (the sinks are files in BATCH, topics in STREAMING: the same SQL)."""
+    return [
+        f"INSERT INTO lake_sink SELECT {quoted(lake_columns(columns))}, event_date "
+        "FROM windowed WHERE kind = 'lake'",
+        f"INSERT INTO suppressed_sink SELECT record_id, event_date, '{SUPPRESSED_SMALL}' "
+        "FROM windowed WHERE kind = 'suppressed'",
+        "INSERT INTO suppressed_sink SELECT record_id, event_date, reason FROM late",
+        f"INSERT INTO violations_sink SELECT '{domain}', {VIOLATION_COLUMNS}, '{job_id}', "
+        "event_date FROM violation_rows",
+        "INSERT INTO alerts_sink SELECT record_id, alert FROM processed "
+        "WHERE kind = 'record' AND alert IS NOT NULL",
+        "INSERT INTO quarantine_sink SELECT record_id, JSON_OBJECT('record_id' VALUE record_id, "
+        f"'domain' VALUE '{domain}', 'reason' VALUE reason, 'raw' VALUE `raw`) "
+        "FROM processed WHERE kind = 'quarantine'",
+    ]
