@@ -23,7 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from connectors.jars import flink_jars  # noqa: E402
 from connectors.settings import RUN_DIR, DatabaseSettings, FlinkSettings  # noqa: E402
+from udfs.protect.native import DEFAULT_PATH as NATIVE_LIB  # noqa: E402
 
 SERVICES = ("kafka", "postgres", "flink")
 KAFKA_PORT, KAFKA_CONTROLLER_PORT = 9092, 9093
@@ -279,12 +281,9 @@ def flink_lib_dir() -> Path:
         *(flink_home() / "lib").glob("*.jar"),
         *(flink_home() / "opt").glob("flink-python-*.jar"),
     ]
-    for jar in [*jars, *(ROOT / "lib" / "flink").glob("*.jar")]:
+    for jar in [*jars, *flink_jars()]:
         (lib / jar.name).symlink_to(jar)
     return lib
-
-
-NATIVE_LIB = ROOT / "lib" / "native" / "libcompliance_hmac.so"
 
 
 def flink_env() -> dict[str, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors.flink_cluster import stop_with_savepoint, submit_python  # noqa: E402
+from tools.flink_cluster import stop_with_savepoint, submit_python  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,7 +44,7 @@ def test_compose_file_is_valid_and_complete():
     )  # scalable
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
-    assert services["init"]["command"][-1] == "connectors.deploy_init"
+    assert services["init"]["command"][-1] == "tools.deploy_init"
     assert (
         services["jobmanager"]["depends_on"]["init"]["condition"]
         == "service_completed_successfully"

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.synthetic.generator import DEFAULT_AS_OF, write_dataset
+from tools.synthetic.generator import DEFAULT_AS_OF, write_dataset
 from udfs.rules import load_rule_set
 from udfs.schema import load_schema, read_rules
 from udfs.validation import RecordInvalid, validate_record

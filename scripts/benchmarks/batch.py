@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from connectors.settings import PROJECT_ROOT
-from connectors.synthetic.generator import DEFAULT_AS_OF, write_dataset
 from scripts.benchmarks.memory import TreePeak
+from tools.synthetic.generator import DEFAULT_AS_OF, write_dataset
 
 TARGET = 50_000
 

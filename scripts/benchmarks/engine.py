@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.settings import PROJECT_ROOT
-from connectors.synthetic.generator import DEFAULT_AS_OF, write_dataset
+from tools.synthetic.generator import DEFAULT_AS_OF, write_dataset
 
 TARGET = 200_000
 BATCHES = (5_000, 50_000)

@@ -61,13 +61,13 @@ def run(input_path: Path, domain: str, output: Path, as_of: datetime) -> dict:
                              ("quarantine", output / "quarantine"), ("records", None)):  # fmt: skip
             commit(output / STAGING, kind, [written[kind]] if kind in written else [], target)
     scanned = time.perf_counter()
-    released = release(job, schema)
+    released, _ = release(job, schema)
     shutil.rmtree(output / STAGING, ignore_errors=True)
     seconds = time.perf_counter() - started
     return {
         "rows": expected,
-        "records": released["published"] + released["suppressed"],
-        "published": released["published"],
+        "records": released.published + released.suppressed,
+        "published": released.published,
         "violations": violations,
         "quarantined": quarantined,
         "scan_seconds": round(scanned - started, 2),

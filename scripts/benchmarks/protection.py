@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from connectors.synthetic.generator import DEFAULT_AS_OF, write_dataset
 from scripts.benchmarks.accuracy import read_records
+from tools.synthetic.generator import DEFAULT_AS_OF, write_dataset
 from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.kanonymity import (
     apply_levels,

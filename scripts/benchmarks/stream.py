@@ -13,17 +13,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connectors.flink_cluster import (
+from connectors.settings import PROJECT_ROOT, KafkaSettings
+from jobs.config import PipelineConfig
+from scripts.benchmarks import cpu
+from tools.flink_cluster import (
     cancel_job,
     compliance_metrics,
     submit_python,
     wait_for_state,
 )
-from connectors.ingest import ingest
-from connectors.settings import PROJECT_ROOT, KafkaSettings
-from connectors.synthetic.generator import write_dataset
-from jobs.config import PipelineConfig
-from scripts.benchmarks import cpu
+from tools.ingest import ingest
+from tools.synthetic.generator import write_dataset
 from udfs.schema import read_rules
 
 

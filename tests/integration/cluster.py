@@ -10,10 +10,10 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from connectors.flink_cluster import flink_home, rest_get
 from connectors.settings import RUN_DIR
 from jobs.config import PipelineConfig
 from scripts.benchmarks.memory import descendants
+from tools.flink_cluster import flink_home, rest_get
 
 
 def taskmanager_pids() -> list[int]:

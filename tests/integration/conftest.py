@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.flink_cluster import cancel_job, rest_get
+from tools.flink_cluster import cancel_job, rest_get
 
 
 def cancel_running_jobs() -> None:

@@ -8,12 +8,12 @@ import os
 import psycopg2
 import pytest
 
-from connectors.flink_cluster import submit_python
 from connectors.settings import PROJECT_ROOT, DatabaseSettings
-from connectors.synthetic.generator import write_dataset
 from jobs import report
 from tests.jobs.conftest import AS_OF
 from tests.tools.report.tables import counts
+from tools.flink_cluster import submit_python
+from tools.synthetic.generator import write_dataset
 from udfs.schema import CONF_DIR, read_yaml
 
 pytestmark = pytest.mark.services

@@ -8,18 +8,18 @@ import time
 
 import pytest
 
-from connectors.flink_cluster import (
+from connectors.settings import PROJECT_ROOT, RUN_DIR, FlinkSettings
+from tests.integration import browser
+from tests.integration.cluster import completed_checkpoints, pipeline_config
+from tests.jobs.test_stream_compliance import labels, outputs, stream_data
+from tools.flink_cluster import (
     compliance_metrics,
     rest_get,
     stop_with_savepoint,
     submit_python,
     wait_for_state,
 )
-from connectors.ingest import ingest
-from connectors.settings import PROJECT_ROOT, RUN_DIR, FlinkSettings
-from tests.integration import browser
-from tests.integration.cluster import completed_checkpoints, pipeline_config
-from tests.jobs.test_stream_compliance import labels, outputs, stream_data
+from tools.ingest import ingest
 
 pytestmark = pytest.mark.services
 KEY = "cluster-ui-key-0123456789abcdef"

@@ -5,8 +5,8 @@ import uuid
 import psycopg2
 import pytest
 
-from connectors.flink_cluster import submit_python, wait_for_state
 from connectors.settings import PROJECT_ROOT, DatabaseSettings, KafkaSettings
+from tools.flink_cluster import submit_python, wait_for_state
 
 pytestmark = pytest.mark.services
 

@@ -9,8 +9,6 @@ import time
 import psycopg2
 import pytest
 
-from connectors.flink_cluster import job_state, submit_python, wait_for_state
-from connectors.ingest import ingest
 from connectors.lake import read_lake
 from connectors.settings import PROJECT_ROOT, DatabaseSettings, KafkaSettings
 from jobs.config import PipelineConfig
@@ -23,6 +21,8 @@ from tests.integration.cluster import (
     taskmanager_pids,
 )
 from tests.jobs.test_stream_compliance import labels, outputs, stream_data
+from tools.flink_cluster import job_state, submit_python, wait_for_state
+from tools.ingest import ingest
 
 pytestmark = pytest.mark.services
 KEY = "stream-integration-key-0123456789"
@@ -161,7 +161,7 @@ def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
     start_taskmanager()
     assert wait_for_state(job_id, {"FINISHED"}, timeout=400) == "FINISHED"
 
-    from connectors.flink_cluster import rest_get
+    from tools.flink_cluster import rest_get
 
     assert rest_get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries"), (
         "the kill was seen"

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.synthetic.generator import write_dataset
 from jobs.batch_compliance import BatchJob
 from jobs.config import PipelineConfig
+from tools.synthetic.generator import write_dataset
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 KEY = b"job-test-key-0123456789abcdef"

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.lake import read_lake, read_parquet_dir
-from connectors.synthetic.generator import Rates, write_dataset
 from jobs.config import PipelineConfig
 from jobs.stream_compliance import StreamJob, run
+from tools.synthetic.generator import Rates, write_dataset
 from udfs.schema import load_schema
 
 pytestmark = pytest.mark.jvm

@@ -4,9 +4,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from connectors.lake import read_lake
-from connectors.synthetic.generator import write_dataset
 from scripts.benchmarks.engine_baseline import run
 from scripts.benchmarks.memory import tree_rss_bytes
+from tools.synthetic.generator import write_dataset
 from udfs.schema import load_schema
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from connectors.synthetic.generator import generate
+from tools.synthetic.generator import generate
 from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.kanonymity import (
     NoFeasibleRelease,

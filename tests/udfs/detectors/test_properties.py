@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from connectors.synthetic import values as v
+from tools.synthetic import values as v
 from udfs.detectors import BUILTIN, TextScanner, detectors_for
 from udfs.detectors.fields import in_field
 from udfs.protect.mask import mask_text, placeholder

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from connectors.synthetic.generator import generate, write_dataset
+from tools.synthetic.generator import generate, write_dataset
 from udfs.engine import Engine, EngineResult
 from udfs.engine.reference import process_lines, process_messages
 from udfs.pipeline import LineProcessor, RecordProcessor

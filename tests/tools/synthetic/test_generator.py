@@ -1,7 +1,7 @@
 import csv
 import hashlib
 
-from connectors.synthetic.generator import DEFAULT_AS_OF, generate, write_dataset
+from tools.synthetic.generator import DEFAULT_AS_OF, generate, write_dataset
 from udfs.rules import load_rule_set
 from udfs.schema import load_schema
 from udfs.validation import RecordInvalid, validate_record

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connectors.synthetic import values as v
+from tools.synthetic import values as v
 from udfs.schema import load_schema
 
 DEFAULT_AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
