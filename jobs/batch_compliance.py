@@ -29,6 +29,7 @@ from jobs.config import PipelineConfig
 from udfs.anonymity.release import NOT_RELEASED, Release
 from udfs.anonymity.release import release as release_records
 from udfs.protect.tokenize import TokenKeyMissing
+from udfs.rules.ruleset import build_rule_set
 from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
 from udfs.summary import BatchSummary, Timings
 
@@ -127,6 +128,7 @@ def run(job: BatchJob) -> dict:
     try:
         schema = load_schema(job.domain)
         rules_config = read_rules(job.domain, job.rules_path)
+        build_rule_set(rules_config, schema, job.as_of)  # a bad rule or plugin: said here
         layouts = files.read_layouts(job.input, schema)  # clear header errors up front
         lake.prepare_output(job.output, (*OUTPUT_DIRS, "summary.json"))
     except (SchemaError, InputError) as err:
@@ -150,7 +152,7 @@ def scan_table(
     splits: list[Split], engine: type | None = None,
 ):  # fmt: skip
     """A BATCH table environment for the job and its scan graph, ready to execute."""
-    from jobs.runtime import stream_table_env
+    from jobs.runtime import ship_plugins, stream_table_env
 
     settings = job.pipeline.flink_settings(job.parallelism)
     # A handful of split rows is a tiny input: without this the adaptive batch scheduler
@@ -160,6 +162,7 @@ def scan_table(
     ]
     settings["python.fn-execution.bundle.size"] = "1"  # a split is seconds of work
     _, t_env = stream_table_env(batch=True, settings=settings)
+    rules_config = ship_plugins(t_env, rules_config)
     t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
     return build(t_env, job, schema, rules_config, layouts, splits, engine)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from connectors.jars import pipeline_jars
@@ -65,3 +66,17 @@ def stream_table_env(batch: bool, settings: dict[str, str]):
     apply_settings(t_env.get_config(), settings)
     env.set_parallelism(int(settings.get("parallelism.default", 1)))
     return env, t_env
+
+
+def ship_plugins(t_env, rules_config: dict) -> dict:
+    """Rule plugins that are files reach the Python workers with the job (`add_python_file`):
+    on a cluster they are not in the shipped package, nor at the driver's path. Returns the
+    rules the workers get: those plugins named by module, imported from what was shipped."""
+    from udfs.rules.ruleset import plugin_files
+
+    files = plugin_files(rules_config)
+    for path in files:
+        t_env.add_python_file(str(path))
+    shipped = {str(path) for path in files}
+    plugins = [Path(p).stem if p in shipped else p for p in rules_config.get("plugins") or []]
+    return {**rules_config, "plugins": plugins}

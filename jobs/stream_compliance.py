@@ -22,6 +22,7 @@ from jobs.config import PipelineConfig
 from udfs.flink import stream_sql as sql
 from udfs.pipeline import LayoutError, output_names, payload_names
 from udfs.protect.tokenize import TokenKeyMissing
+from udfs.rules.ruleset import build_rule_set
 from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
 
 JOB_NAME = "flink-compliance stream"
@@ -183,10 +184,11 @@ def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
 
 
 def run(job: StreamJob, detached: bool = False):
-    from jobs.runtime import stream_table_env
+    from jobs.runtime import ship_plugins, stream_table_env
 
     schema = load_schema(job.domain)
     rules_config = read_rules(job.domain, job.rules_path)
+    build_rule_set(rules_config, schema, job.as_of)  # a bad rule or plugin: said here
     if job.audit:
         conn = audit.connect()
         audit.ensure_schema(conn)
@@ -194,6 +196,7 @@ def run(job: StreamJob, detached: bool = False):
     if job.batch:  # a bounded run replaces its outputs; a stream keeps them across restarts
         lake.prepare_output(job.output, OUTPUT_DIRS)
     env, t_env = stream_table_env(batch=job.batch, settings=stream_settings(job))
+    rules_config = ship_plugins(t_env, rules_config)
     statements = build(t_env, job, schema, rules_config)
     statements.attach_as_datastream()
     if detached:

@@ -93,5 +93,14 @@ def rules_path(domain: str, conf_dir: Path = CONF_DIR) -> Path:
 
 
 def read_rules(domain: str, path: Path | None = None) -> dict[str, Any]:
-    """The rule set configuration: `path`, or the domain's own."""
-    return read_yaml(path or rules_path(domain))
+    """The rule set configuration: `path`, or the domain's own. Plugin files (`plugins:`
+    entries ending in .py) are resolved against the rules file's folder."""
+    path = path or rules_path(domain)
+    config = read_yaml(path)
+    plugins = config.get("plugins") or []
+    if not isinstance(plugins, list):
+        raise SchemaError(f"{path}: plugins should be a list of modules or .py files")
+    config["plugins"] = [
+        str((path.parent / p).resolve()) if str(p).endswith(".py") else str(p) for p in plugins
+    ]
+    return config

@@ -95,3 +95,48 @@ def test_flink_run_with_audit_and_idempotent_rerun(data, tmp_path, capsys):
         raw = {row[f] for row in csv.DictReader(handle) for f in personal if len(row[f] or "") >= 6}
     assert len(raw) > 1000
     assert [value for value in raw if value in html] == []
+
+
+def test_a_plugin_rule_outside_the_package_runs_on_the_cluster(tmp_path):
+    """The rules YAML names a plugin file beside it; the job ships it to the TaskManager's
+    Python workers (it is not in the package zip), where it finds its violations."""
+    import shutil
+
+    import yaml
+
+    from connectors.lake import read_parquet_dir
+    from udfs.schema import read_rules
+
+    write_dataset("healthcare", 600, tmp_path / "data", seed=31, as_of=AS_OF, jsonl=False)
+    with open(tmp_path / "data" / "records.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    badged = set()
+    for row in rows[::20]:
+        row["notes"] = f"{row['notes']} checked by BADGE-{len(badged):04d}".strip()
+        badged.add(row["record_id"])
+    with open(tmp_path / "input.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    rules_dir = tmp_path / "my-rules"
+    (rules_dir / "plugins").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "tests" / "plugins" / "badge_rule.py", rules_dir / "plugins")
+    config = read_rules("healthcare")
+    config["plugins"] = ["plugins/badge_rule.py"]
+    config["rules"]["gdpr.badge_in_text"] = {"severity": "low"}
+    (rules_dir / "rules.yaml").write_text(yaml.safe_dump(config))
+
+    out = tmp_path / "out"
+    os.environ["COMPLIANCE_TOKEN_KEY"] = KEY
+    try:
+        submit_python(
+            PROJECT_ROOT / "jobs" / "batch_compliance.py",
+            ["--input", str(tmp_path / "input.csv"), "--domain", "healthcare", "--output",
+             str(out), "--as-of", AS_OF.isoformat(), "--rules", str(rules_dir / "rules.yaml")],
+        )  # fmt: skip
+    finally:
+        del os.environ["COMPLIANCE_TOKEN_KEY"]
+    assert json.loads((out / "summary.json").read_text())["reconciled"]
+    violations = read_parquet_dir(out / "violations").to_pylist()
+    found = {v["record_id"] for v in violations if v["rule_id"] == "gdpr.badge_in_text"}
+    assert found == badged and len(badged) == 30

@@ -12,6 +12,7 @@ from udfs.detectors import Span, TextScanner
 
 if TYPE_CHECKING:
     from udfs.rules.batch import BatchView, Found
+    from udfs.schema import DomainSchema
 
 SEVERITIES = ("low", "medium", "high", "critical")
 REGULATIONS = ("HIPAA", "GDPR", "PCI-DSS", "LOCATION")
@@ -67,6 +68,12 @@ class Rule:
         self.severity = severity
         self.configure(**params)
 
+    @classmethod
+    def defaults(cls, schema: DomainSchema, config: dict[str, Any]) -> dict[str, Any]:
+        """Parameters the rule takes from the domain's schema or the rule set's top level when
+        its YAML entry leaves them out (a plugin rule overrides this like the built-ins)."""
+        return {}
+
     def configure(self, **params: Any) -> None:
         if params:
             raise ValueError(f"{self.rule_id}: unknown parameters {', '.join(sorted(params))}")
@@ -108,5 +115,13 @@ def register(rule: type[Rule]) -> type[Rule]:
     """Class decorator: make a rule available to rule sets under its rule_id."""
     if rule.regulation not in REGULATIONS:
         raise ValueError(f"{rule.__name__}: regulation must be one of {', '.join(REGULATIONS)}")
+    known = REGISTRY.get(rule.rule_id)
+    if known is not None and (known.__module__, known.__qualname__) != (
+        rule.__module__,
+        rule.__qualname__,
+    ):
+        raise ValueError(
+            f"rule {rule.rule_id!r} is already registered by {known.__module__}.{known.__name__}"
+        )
     REGISTRY[rule.rule_id] = rule
     return rule

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from udfs.arrow import pylist
 from udfs.rules.base import RecordView, Rule, Violation, register
 from udfs.rules.batch import BatchView, Found
+from udfs.schema import DomainSchema
 from udfs.validation import parse_timestamp
 
 
@@ -31,6 +32,10 @@ def consent_true(column: pa.Array) -> np.ndarray:
 class Consent(Rule):
     rule_id = "gdpr.consent"
     regulation = "GDPR"
+
+    @classmethod
+    def defaults(cls, schema: DomainSchema, config: dict[str, Any]) -> dict[str, Any]:
+        return {"personal_fields": list(schema.personal)}  # the schema's `personal: true` fields
 
     def configure(self, personal_fields: list[str] = (), **rest: Any) -> None:
         super().configure(**rest)
@@ -57,6 +62,11 @@ class Consent(Rule):
 class Retention(Rule):
     rule_id = "gdpr.retention"
     regulation = "GDPR"
+
+    @classmethod
+    def defaults(cls, schema: DomainSchema, config: dict[str, Any]) -> dict[str, Any]:
+        # The rule set's top-level retention_days (the domain's retention period).
+        return {"retention_days": config["retention_days"]} if "retention_days" in config else {}
 
     def configure(self, retention_days: int, **rest: Any) -> None:
         super().configure(**rest)

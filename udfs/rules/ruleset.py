@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,12 +33,38 @@ class RuleSet:
         return found
 
 
-def _import_plugins(modules: list[str], source: str) -> None:
-    for module in modules:
+def plugin_files(config: dict) -> list[Path]:
+    """The rule set's plugins that are files (`plugins: [my_rules.py]`, resolved by read_rules
+    against the rules file's folder): a job ships these to its Python workers."""
+    return [Path(p) for p in config.get("plugins") or () if str(p).endswith(".py")]
+
+
+def _import_plugins(entries: list[str], source: str) -> None:
+    """Import each plugin: a module name, or a `.py` file imported as its stem — from the
+    workers' path, where the job shipped it, else from the file itself (the driver)."""
+    for entry in entries:
+        entry = str(entry)
+        name = Path(entry).stem if entry.endswith(".py") else entry
         try:
-            importlib.import_module(module)
+            if name in sys.modules:
+                continue
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as err:
+                if not entry.endswith(".py") or err.name != name or not Path(entry).is_file():
+                    raise
+                spec = importlib.util.spec_from_file_location(name, entry)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[name]
+                    raise
         except ImportError as err:
-            raise SchemaError(f"{source}: cannot import rule plugin {module!r}: {err}") from None
+            raise SchemaError(f"{source}: cannot import rule plugin {entry!r}: {err}") from None
+        except ValueError as err:  # e.g. a rule id registered twice
+            raise SchemaError(f"{source}: rule plugin {entry!r}: {err}") from None
 
 
 def build_rule_set(
@@ -59,12 +87,8 @@ def build_rule_set(
             raise SchemaError(
                 f"{source}: unknown rule {rule_id!r}; known: {', '.join(sorted(REGISTRY))}"
             )
-        if rule_id == "gdpr.consent":
-            params.setdefault("personal_fields", list(schema.personal))
-        if rule_id == "gdpr.retention":
-            params.setdefault("retention_days", config.get("retention_days", 2555))
         try:
-            rules.append(rule_class(**params))
+            rules.append(rule_class(**{**rule_class.defaults(schema, config), **params}))
         except (TypeError, ValueError) as err:
             raise SchemaError(f"{source}: rule {rule_id}: {err}") from None
     kinds = sorted({kind for rule in rules for kind in rule.kinds} | set(extra_kinds))
