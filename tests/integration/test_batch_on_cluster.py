@@ -58,7 +58,7 @@ def test_flink_run_with_audit_and_idempotent_rerun(data, tmp_path, capsys):
         "SELECT record_id, regulation, field, job_id FROM violations WHERE domain = 'financial' AND job_id = %s",
         (summary["job_id"],),
     )
-    assert {(r[0], r[1], r[2]) for r in rows} == truth
+    assert {(record_id, regulation, field) for record_id, regulation, field, _ in rows} == truth
     run = db_rows(
         "SELECT status, records_in, quarantined FROM job_runs WHERE job_id = %s",
         (summary["job_id"],),

@@ -13,6 +13,11 @@ AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 GOOD = "r1,Ada Abbott,123-45-6789,1980-01-01,F,94110,,E11.9,,,call 415-555-2671,false,40.71289,-74.00,2025-06-01T00:00:00Z"
 
 
+def named(rows: list[tuple]) -> list[dict]:
+    """The per-record path's positional rows (its contract with Flink) by column name."""
+    return [dict(zip(output_names(SCHEMA), row, strict=True)) for row in rows]
+
+
 @pytest.fixture
 def processor():
     return LineProcessor(SCHEMA, RULES, AS_OF, b"k" * 32, False, "high", layouts={"/x.csv": HEADER})
@@ -34,9 +39,8 @@ def test_every_row_has_the_full_width(processor, line):
 
 def test_record_violations_and_alert(processor):
     rows = processor.process_line("file:///x.csv", GOOD.encode())
-    assert [r[0] for r in rows] == ["record"]  # one row per record: violations and alert inside
-    names = output_names(SCHEMA)
-    record = dict(zip(names, rows[0], strict=True))
+    (record,) = named(rows)  # one row per record: violations and alert inside
+    assert record["kind"] == "record"
     found = {dict(zip(VIOLATION_FIELDS, v, strict=True))["field"] for v in record["violations"]}
     assert {"ssn", "notes"} <= found
     assert record["ssn"].startswith("tok_ssn_") and record["latitude"] == "40.71"  # GPS coarsened
@@ -60,7 +64,7 @@ def test_json_messages():
         "source": "ehr",
     }
     rows = processor.process_message(json.dumps(message).encode())
-    record = dict(zip(output_names(SCHEMA), rows[0], strict=True))
+    (record,) = named(rows)
     assert record["kind"] == "record" and record["consent_given"] == "true"
     assert json.loads(record["extra"]) == {"source": "ehr"}
     for bad, reason in [
@@ -68,5 +72,5 @@ def test_json_messages():
         (b"[1]", "JSON value is not an object"),
         (b"\xff", "not UTF-8"),
     ]:
-        (row,) = processor.process_message(bad)
-        assert row[0] == "quarantine" and row[output_names(SCHEMA).index("reason")] == reason
+        (row,) = named(processor.process_message(bad))
+        assert row["kind"] == "quarantine" and row["reason"] == reason
