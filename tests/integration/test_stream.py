@@ -118,7 +118,7 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
 def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
     # The kill must come before any subtask reaches the end of this bounded input: at its end of
     # input Flink's filesystem sink commits its open files without waiting for a checkpoint, so a
-    # failover after that point writes again what was committed (README: the `--bounded` limit).
+    # failover after that point writes again what was committed (docs/operations.md: the `--bounded` limit).
     # Enough rows to process that the first checkpoint, every second, comes well before it.
     rows = 40000
     data = stream_data(tmp_path / "data", rows=rows, seed=31)
