@@ -15,6 +15,11 @@ from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.kanonymity import NoFeasibleRelease, apply_levels, build_qi_table, search_levels
 
 SUCCEEDED, NOT_RELEASED = "SUCCEEDED", "NOT_RELEASED"
+DEFAULT_K = 5  # the schema's anonymity.k when it names none (batch and streaming alike)
+
+
+def k_of(anonymity: dict[str, Any]) -> int:
+    return int(anonymity.get("k", DEFAULT_K))
 
 
 @dataclass
@@ -52,7 +57,7 @@ def release(
     staged: pa.Table, anonymity: dict[str, Any], date_column: str = "event_date"
 ) -> Release:
     """Search the generalization levels over all staged records, generalize, suppress."""
-    k = int(anonymity.get("k", 5))
+    k = k_of(anonymity)
     max_suppression = float(anonymity.get("max_suppression", 0.02))
     base = {"k": k, "max_suppression": max_suppression, "staged": staged.num_rows}
     if staged.num_rows == 0:

@@ -13,6 +13,7 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import TableFunction, udtf
 
 from udfs.anonymity.hierarchies import hierarchies_from_config
+from udfs.anonymity.release import k_of
 from udfs.anonymity.windows import close_window
 
 LAKE, SUPPRESSED = "lake", "suppressed"
@@ -28,7 +29,7 @@ class ReleaseWindow(TableFunction):
     def open(self, function_context) -> None:
         self.hierarchies = hierarchies_from_config(self.anonymity)
         self.ladder = self.anonymity["stream_ladder"]
-        self.k = int(self.anonymity.get("k", 5))
+        self.k = k_of(self.anonymity)
         self.index = {name: i for i, name in enumerate(self.columns)}
         self.qis = [(q, self.index[q]) for q in self.ladder[0]]
         group = function_context.get_metric_group().add_group("compliance")
