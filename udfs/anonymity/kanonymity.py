@@ -22,18 +22,45 @@ from udfs.anonymity.hierarchies import Hierarchy
 
 @dataclass
 class QiColumn:
+    """One quasi-identifier: a code per row (its distinct value), and per level small arrays
+    over the distinct values — what the level's code, label and penalty of each value are. A
+    level's per-row arrays are gathered when a lattice node asks (nothing per row per level
+    is kept: memory is the codes alone)."""
+
     name: str
-    codes: list[np.ndarray]  # per level: int code per record
+    values: np.ndarray  # int32 code per row: the index of its distinct value
+    maps: list[np.ndarray]  # per level: distinct value → generalized code
     labels: list[list[str]]  # per level: generalized text per code
-    penalty: list[np.ndarray]  # per level: NCP per record
-    penalty_total: list[float]  # per level: the sum of `penalty` over all records
+    value_penalty: list[np.ndarray]  # per level: NCP of each distinct value
+    penalty_total: list[float]  # per level: the sum of the rows' penalty (weighted)
+
+    @property
+    def levels(self) -> int:
+        return len(self.maps)
+
+    def codes(self, level: int) -> np.ndarray:
+        """The generalized code per row at `level`."""
+        return self.maps[level][self.values]
+
+    def penalty(self, level: int, rows: np.ndarray) -> np.ndarray:
+        """The NCP of the given rows at `level` (per record; not weighted)."""
+        return self.value_penalty[level][self.values[rows]]
 
 
 @dataclass
 class QiTable:
     columns: list[QiColumn]
-    rows: int
-    sensitive: np.ndarray | None = None  # int code per record
+    rows: int  # table rows: records, or distinct combinations of a frequency table
+    sensitive: np.ndarray | None = None  # int code per row
+    weights: np.ndarray | None = None  # records per row (a frequency table); None: one each
+
+    @property
+    def records(self) -> int:
+        return int(self.weights.sum()) if self.weights is not None else self.rows
+
+    def count(self, mask: np.ndarray) -> int:
+        """Records in the rows of `mask`."""
+        return int(self.weights[mask].sum()) if self.weights is not None else int(mask.sum())
 
 
 def factorize(column: Sequence[str | None]) -> tuple[list[str], np.ndarray]:
@@ -46,33 +73,45 @@ def factorize(column: Sequence[str | None]) -> tuple[list[str], np.ndarray]:
     return distinct, codes.astype(np.int64)
 
 
+def qi_column(
+    name: str, distinct: list[str], codes: np.ndarray, hierarchy: Hierarchy,
+    weights: np.ndarray | None = None,
+) -> QiColumn:  # fmt: skip
+    """A quasi-identifier from its distinct values and a code per row (each value generalized
+    once per level)."""
+    spread = max(len(distinct) - 1, 1)
+    per_value = np.bincount(codes, weights=weights, minlength=len(distinct))
+    maps, labels, penalties, totals = [], [], [], []
+    for level in range(hierarchy.levels):
+        generalized = [hierarchy.generalize(v, level) for v in distinct]
+        gen_distinct, gen_inverse = np.unique(
+            np.asarray(generalized, dtype=object), return_inverse=True
+        )
+        covers = np.bincount(gen_inverse, minlength=len(gen_distinct))
+        penalty = (covers[gen_inverse] - 1) / spread
+        maps.append(gen_inverse.astype(np.int32))
+        labels.append([str(x) for x in gen_distinct])
+        penalties.append(penalty)
+        totals.append(float(penalty @ per_value))
+    return QiColumn(name, codes.astype(np.int32), maps, labels, penalties, totals)
+
+
 def build_qi_table(
     values: dict[str, Sequence[str | None]],
     hierarchies: dict[str, Hierarchy],
     sensitive: Sequence[str | None] | None = None,
+    weights: np.ndarray | None = None,
 ) -> QiTable:
-    """Generalize each distinct value once per level; records refer to them by code."""
+    """Generalize each distinct value once per level; rows refer to them by code. With
+    `weights`, each row stands for that many records (a frequency table's counts)."""
     columns = []
     rows = 0
     for name, column in values.items():
         distinct, inverse = factorize(column)
         rows = len(inverse)
-        spread = max(len(distinct) - 1, 1)
-        hierarchy = hierarchies[name]
-        codes, labels, penalty = [], [], []
-        for level in range(hierarchy.levels):
-            generalized = [hierarchy.generalize(v, level) for v in distinct]
-            gen_distinct, gen_inverse = np.unique(
-                np.asarray(generalized, dtype=object), return_inverse=True
-            )
-            covers = np.bincount(gen_inverse, minlength=len(gen_distinct))
-            codes.append(gen_inverse[inverse].astype(np.int64))
-            labels.append([str(x) for x in gen_distinct])
-            penalty.append(((covers[gen_inverse] - 1) / spread)[inverse])
-        totals = [float(p.sum()) for p in penalty]
-        columns.append(QiColumn(name, codes, labels, penalty, totals))
+        columns.append(qi_column(name, distinct, inverse, hierarchies[name], weights))
     sens = factorize(sensitive)[1] if sensitive is not None else None
-    return QiTable(columns, rows, sens)
+    return QiTable(columns, rows, sens, weights)
 
 
 def group_keys(table: QiTable, levels: Sequence[int]) -> np.ndarray:
@@ -80,7 +119,7 @@ def group_keys(table: QiTable, levels: Sequence[int]) -> np.ndarray:
     key = np.zeros(table.rows, dtype=np.int64)
     bound = 1
     for column, level in zip(table.columns, levels, strict=True):
-        codes = column.codes[level]
+        codes = column.codes(level)
         width = len(column.labels[level])
         if bound * width >= 2**62:  # re-number densely before the product could overflow
             key = pd.factorize(key)[0].astype(np.int64)
@@ -91,22 +130,26 @@ def group_keys(table: QiTable, levels: Sequence[int]) -> np.ndarray:
     return key
 
 
-def group_sizes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per record a group index, and the size of each group: by counting when the key range is
+def group_sizes(
+    key: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row a group index, and the records in each group: by counting when the key range is
     small, else by hashing (no sort: this runs once per lattice node)."""
     if len(key) == 0:
         return key, np.zeros(0, dtype=np.int64)
     bound = int(key.max()) + 1
     if bound > 4 * len(key) + 4096:
         key = pd.factorize(key)[0]
-    return key, np.bincount(key)
+    if weights is None:
+        return key, np.bincount(key)
+    return key, np.bincount(key, weights=weights).astype(np.int64)
 
 
 def small_groups(
     table: QiTable, levels: Sequence[int], k: int, l_diverse: int | None
 ) -> np.ndarray:
-    """Mask of records whose group is smaller than k (or less than l-diverse)."""
-    inverse, counts = group_sizes(group_keys(table, levels))
+    """Mask of rows whose group is smaller than k (or less than l-diverse)."""
+    inverse, counts = group_sizes(group_keys(table, levels), table.weights)
     short = counts[inverse] < k
     if l_diverse and table.sensitive is not None:
         pairs = np.unique(
@@ -123,12 +166,14 @@ def information_loss(table: QiTable, levels: Sequence[int], suppressed: np.ndarr
     # The kept records' penalty is the total less the suppressed ones' (a few percent at most):
     # no copy of every record's penalty per lattice node.
     gone = np.flatnonzero(suppressed)
+    weights = table.weights[gone] if table.weights is not None else None
     total = sum(
-        c.penalty_total[lv] - float(c.penalty[lv][gone].sum())
+        c.penalty_total[lv] - float(np.dot(c.penalty(lv, gone), weights) if weights is not None
+                                    else c.penalty(lv, gone).sum())
         for c, lv in zip(table.columns, levels, strict=True)
-    )
-    total += len(gone) * len(table.columns)
-    return total / (table.rows * len(table.columns))
+    )  # fmt: skip
+    total += table.count(suppressed) * len(table.columns)
+    return total / (table.records * len(table.columns))
 
 
 @dataclass
@@ -155,8 +200,8 @@ def search_levels(
     one is infeasible too (generalizing only merges groups), so it is skipped unchecked."""
     if k < 1:
         raise ValueError("k must be at least 1")
-    counts = [len(c.codes) for c in table.columns]
-    budget = int(max_suppression * table.rows)
+    counts = [c.levels for c in table.columns]
+    budget = int(max_suppression * table.records)
     infeasible: set[tuple[int, ...]] = set()
     best: Decision | None = None
     checked = 0
@@ -172,7 +217,7 @@ def search_levels(
             continue
         checked += 1
         short = small_groups(table, node, k, l_diverse)
-        suppressed = int(short.sum())
+        suppressed = table.count(short)
         if suppressed > budget:
             infeasible.add(node)
             continue
@@ -181,11 +226,13 @@ def search_levels(
             {c.name: lv for c, lv in zip(table.columns, node, strict=True)},
             loss,
             suppressed,
-            table.rows,
+            table.records,
             0,
         )
-        if best is None or (loss, suppressed, sum(node)) < (
-            best.loss,
+        # Rounded: summed per record or per weighted row, equal losses may differ in the last
+        # bits, and the same input must give the same decision either way.
+        if best is None or (round(loss, 12), suppressed, sum(node)) < (
+            round(best.loss, 12),
             best.suppressed,
             sum(best.levels.values()),
         ):
@@ -203,7 +250,7 @@ def apply_levels(table: QiTable, decision: Decision, k: int, l_diverse: int | No
     levels = [decision.levels[c.name] for c in table.columns]
     short = small_groups(table, levels, k, l_diverse)
     generalized = {
-        c.name: np.asarray(c.labels[lv], dtype=object)[c.codes[lv]]
+        c.name: np.asarray(c.labels[lv], dtype=object)[c.codes(lv)]
         for c, lv in zip(table.columns, levels, strict=True)
     }
     return generalized, short

@@ -16,6 +16,7 @@ from udfs.anonymity.kanonymity import NoFeasibleRelease, apply_levels, build_qi_
 
 SUCCEEDED, NOT_RELEASED = "SUCCEEDED", "NOT_RELEASED"
 DEFAULT_K = 5  # the schema's anonymity.k when it names none (batch and streaming alike)
+DEFAULT_MAX_SUPPRESSION = 0.02  # its max_suppression: the share of records that may be left out
 
 
 def k_of(anonymity: dict[str, Any]) -> int:
@@ -58,7 +59,7 @@ def release(
 ) -> Release:
     """Search the generalization levels over all staged records, generalize, suppress."""
     k = k_of(anonymity)
-    max_suppression = float(anonymity.get("max_suppression", 0.02))
+    max_suppression = float(anonymity.get("max_suppression", DEFAULT_MAX_SUPPRESSION))
     base = {"k": k, "max_suppression": max_suppression, "staged": staged.num_rows}
     if staged.num_rows == 0:
         return Release(staged, suppressed=0, **base)
