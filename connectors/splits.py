@@ -41,6 +41,13 @@ def plan_splits(paths: list[str], split_bytes: int) -> list[Split]:
     return splits
 
 
+def plan_for_workers(paths: list[str], max_split_bytes: int, workers: int) -> list[Split]:
+    """Splits small enough to keep every worker busy: four per worker at least (at most
+    `max_split_bytes`, at least 1 MiB each)."""
+    total = sum(os.path.getsize(path) for path in paths)
+    return plan_splits(paths, min(max_split_bytes, max(total // (4 * workers), 1 << 20)))
+
+
 @dataclass
 class LineBatch:
     lines: pa.BinaryArray  # each line without its newline (a trailing \r stays, as Flink reads it)

@@ -13,7 +13,9 @@ import shutil
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 IN_PROGRESS = ".inprogress"
@@ -79,3 +81,63 @@ def commit(staging: Path, kind: str, chosen: list[str], target: Path | None) -> 
             shutil.move(str(path), moved)
             kept.append(moved)
     return kept
+
+
+def write_partitioned(table, staging: str | Path, task: int, attempt: str,
+                      date_column: str = "event_date") -> str:  # fmt: skip
+    """One attempt's part of a date-partitioned output: `<staging>/<task>-<attempt>/date=D/
+    part.parquet` (the folder named `.inprogress` until it is complete). Returns its name."""
+    import pyarrow.dataset as ds
+
+    name = f"{task:05d}-{attempt}"
+    folder = Path(staging) / (name + IN_PROGRESS)
+    folder.mkdir(parents=True, exist_ok=True)
+    if table.num_rows:
+        table = table.rename_columns(
+            ["date" if n == date_column else n for n in table.column_names]
+        )
+        ds.write_dataset(
+            table, folder, format="parquet",
+            partitioning=ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive"),
+            existing_data_behavior="overwrite_or_ignore", basename_template="part-{i}.parquet",
+            max_partitions=100_000,
+        )  # fmt: skip
+    folder.rename(Path(staging) / name)
+    return name
+
+
+def commit_partitioned(staging: Path, chosen: list[str], target: Path) -> int:
+    """Move the chosen attempts' partition files into `target/date=D/part-<task>-<i>.parquet`;
+    delete every other attempt. Returns the number of files committed."""
+    target.mkdir(parents=True, exist_ok=True)
+    wanted, files = set(chosen), 0
+    for folder in sorted(staging.iterdir()) if staging.exists() else []:
+        if folder.name not in wanted:
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        task = folder.name.split("-", 1)[0]
+        for path in sorted(folder.rglob("*.parquet")):
+            partition = target / path.parent.relative_to(folder)
+            partition.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), partition / f"part-{task}-{path.stem.split('-')[-1]}.parquet")
+            files += 1
+        shutil.rmtree(folder)
+    return files
+
+
+def date_buckets(table: pa.Table, buckets: int, date_column: str = "event_date"):
+    """The table's rows by bucket of their date (days since 1970 modulo `buckets`; a row
+    without a date in bucket 0), as (bucket, rows) pairs: every row of one date in one bucket,
+    so that one writer per bucket writes each date partition once."""
+    if table.num_rows == 0:
+        return
+    days = pc.cast(pc.strptime(table.column(date_column), "%Y-%m-%d", "s", error_is_null=True),
+                   pa.int64()).to_numpy(zero_copy_only=False)  # fmt: skip
+    bucket = np.where(np.isnan(days.astype(float)), 0, (days // 86400) % buckets).astype(np.int64)
+    order = np.argsort(bucket, kind="stable")
+    ordered, sizes = table.take(pa.array(order)), np.bincount(bucket, minlength=buckets)
+    start = 0
+    for b, size in enumerate(sizes):
+        if size:
+            yield b, ordered.slice(start, int(size))
+            start += int(size)

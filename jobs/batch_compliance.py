@@ -20,14 +20,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from connectors import audit, files, lake
 from connectors.files import InputError
-from connectors.splits import Split, plan_splits
+from connectors.splits import Split, plan_for_workers
 from connectors.staging import commit as staging_commit
+from connectors.staging import commit_partitioned
 from jobs import cli
 from jobs.config import PipelineConfig
-from udfs.anonymity.release import NOT_RELEASED, Release
-from udfs.anonymity.release import release as release_records
+from jobs.runtime import first_results, task_table
+from udfs.anonymity.frequencies import Decided, decide, merge_counts
+from udfs.anonymity.release import NOT_RELEASED
 from udfs.protect.tokenize import TokenKeyMissing
 from udfs.rules.ruleset import build_rule_set
 from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
@@ -67,60 +71,63 @@ class BatchJob:
 
 def build(
     t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
-    splits: list[Split], engine: type | None = None,
+    splits: list[Split], engine: type | None = None, buckets: int = 1,
 ):  # fmt: skip
     """The scan graph: the input's splits → ScanSplits (each worker reads its splits, runs the
     engine and writes its attempt's files) → one JSON summary per split, collected by the
     driver. `engine` replaces the Engine (the benchmark's floor skips the rules with it)."""
-    from pyflink.table import DataTypes
-    from pyflink.table.expressions import call, col
-
     from udfs.engine import Engine
     from udfs.flink.scan import ScanSplits, scan_splits_udf
 
     function = ScanSplits(
         (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key),
         layouts, str(job.output / STAGING), job.domain, job.job_id, job.started_at,
-        job.pipeline.batch.read_bytes, engine or Engine,
+        job.pipeline.batch.read_bytes, engine or Engine, buckets,
     )  # fmt: skip
-    t_env.create_temporary_function("scan_split", scan_splits_udf(function))
-    source = t_env.from_elements(
-        [(s.index, s.path, s.start, s.end) for s in splits],
-        DataTypes.ROW(
-            [
-                DataTypes.FIELD("split", DataTypes.INT()),
-                DataTypes.FIELD("path", DataTypes.STRING()),
-                DataTypes.FIELD("start", DataTypes.BIGINT()),
-                DataTypes.FIELD("end", DataTypes.BIGINT()),
-            ]
-        ),
-    )
-    # The splits, round-robin over every Python worker.
-    spread = t_env.from_data_stream(t_env.to_data_stream(source).rebalance())
-    return spread.select(call("scan_split", col("split"), col("path"), col("start"), col("end")))
+    rows = [(s.index, s.path, s.start, s.end) for s in splits]
+    fields = [("split", "INT"), ("path", "STRING"), ("start", "BIGINT"), ("end", "BIGINT")]
+    return task_table(t_env, "scan_split", scan_splits_udf(function), rows, fields)
 
 
 def scan(job: BatchJob, table) -> list[dict]:
     """Run the scan; one result per split (the first attempt to finish wins), its files
-    committed: violations and quarantine into the output, records kept in staging."""
-    chosen: dict[int, dict] = {}
-    with table.execute().collect() as rows:
-        for row in rows:
-            found = json.loads(row[0])
-            chosen.setdefault(found["split"], found)
+    committed: violations and quarantine into the output; records and the counts of their
+    quasi-identifiers kept in staging."""
+    chosen = first_results(table, "split")
     staging = job.output / STAGING
-    for kind, target in (("violations", job.output / "violations"),
-                         ("quarantine", job.output / "quarantine"), ("records", None)):  # fmt: skip
+    kept = sorted({kind for r in chosen.values() for kind in r["files"]} | {"frequencies"})
+    for kind in kept:  # records of each date bucket and the counts stay in staging
+        target = job.output / kind if kind in ("violations", "quarantine") else None
         names = [r["files"][kind] for r in chosen.values() if kind in r["files"]]
         staging_commit(staging, kind, names, target)
     return [chosen[i] for i in sorted(chosen)]
 
 
-def release(job: BatchJob, schema: DomainSchema) -> tuple[Release, int]:
-    """k-anonymity over the whole input (udfs.anonymity.release), then the lake written."""
-    decided = release_records(lake.read_parquet_dir(job.output / STAGING / "records"),
-                              schema.anonymity)  # fmt: skip
-    return decided, lake.write_lake(decided.records, job.output / "lake")
+def release(job: BatchJob, schema: DomainSchema, t_env) -> tuple[Decided, int]:
+    """k-anonymity from the splits' frequency tables (the driver holds counts, never the
+    records), then the lake written by the workers: one task per date bucket (its staged records
+    from every split), each generalizing them, leaving out the suppressed groups
+    (udfs.anonymity.frequencies) and writing its dates' partitions, one file each."""
+    from udfs.flink.release import ReleaseFiles, release_files_udf
+    from udfs.flink.scan import RECORDS
+
+    staging, anonymity = job.output / STAGING, schema.anonymity
+    counts = [pq.read_table(p) for p in sorted((staging / "frequencies").glob("*.parquet"))]
+    decided = decide(merge_counts(counts, anonymity), anonymity)
+    files = sorted(str(p) for p in staging.glob(f"{RECORDS}*"))  # a folder per date bucket
+    if decided.plan is None or not files:
+        lake.fresh_dir(job.output / "lake")
+        return decided, 0
+    function = ReleaseFiles(decided.plan, anonymity, str(staging / "lake"))
+    rows, fields = list(enumerate(files)), [("task", "INT"), ("path", "STRING")]
+    done = first_results(task_table(t_env, "release_file", release_files_udf(function), rows,
+                                    fields), "task")  # fmt: skip
+    published = sum(r["published"] for r in done.values())
+    if len(done) != len(files) or published != decided.published:
+        raise JobFailed(f"the release pass wrote {published:,} records of {len(done)} files; "
+                        f"the decision released {decided.published:,} of {len(files)}")  # fmt: skip
+    chosen = [r["attempt"] for r in done.values()]
+    return decided, commit_partitioned(staging / "lake", chosen, job.output / "lake")
 
 
 def run(job: BatchJob) -> dict:
@@ -149,9 +156,9 @@ def run(job: BatchJob) -> dict:
 
 def scan_table(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
-    splits: list[Split], engine: type | None = None,
+    splits: list[Split], engine: type | None = None, buckets: int = 1,
 ):  # fmt: skip
-    """A BATCH table environment for the job and its scan graph, ready to execute."""
+    """A BATCH table environment for the job, and its scan graph ready to execute."""
     from jobs.runtime import ship_plugins, stream_table_env
 
     settings = job.pipeline.flink_settings(job.parallelism)
@@ -164,27 +171,21 @@ def scan_table(
     _, t_env = stream_table_env(batch=True, settings=settings)
     rules_config = ship_plugins(t_env, rules_config)
     t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
-    return build(t_env, job, schema, rules_config, layouts, splits, engine)
-
-
-def plan(job: BatchJob, layouts: dict[str, str]) -> list[Split]:
-    """Splits small enough to keep every worker busy (four per worker at least)."""
-    total = sum(Path(p).stat().st_size for p in layouts)
-    workers = job.parallelism or job.pipeline.parallelism
-    size = min(job.pipeline.batch.split_bytes, max(total // (4 * workers), 1 << 20))
-    return plan_splits(list(layouts), size)
+    return t_env, build(t_env, job, schema, rules_config, layouts, splits, engine, buckets)
 
 
 def _run(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
     started: float, conn=None,
 ) -> BatchSummary:  # fmt: skip
-    splits = plan(job, layouts)
+    workers = job.parallelism or job.pipeline.parallelism
+    splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, workers)
     size = sum(Path(p).stat().st_size for p in layouts)
-    job.say(
-        f"{len(layouts)} file(s), {size / 2**20:,.1f} MiB in {len(splits)} splits; job id {job.job_id}"
-    )
-    table = scan_table(job, schema, rules_config, layouts, splits)
+    job.say(f"{len(layouts)} file(s), {size / 2**20:,.1f} MiB in {len(splits)} splits; "
+            f"job id {job.job_id}")  # fmt: skip
+    # Release tasks: enough for every worker, each holding at most ~release_mib of the input.
+    buckets = max(2 * workers, min(512, size // job.pipeline.batch.release_bytes))
+    t_env, table = scan_table(job, schema, rules_config, layouts, splits, buckets=buckets)
     startup = time.perf_counter() - started
     job.say("phase 1/2: scan (validate, detect, protect) in Flink ...")
     scan_started = time.perf_counter()
@@ -202,16 +203,15 @@ def _run(
     if conn is not None:
         upserted = audit.upsert_violations(conn, lake.parquet_files(job.output / "violations"))
         job.say(f"audit: {upserted:,} violations upserted")
-    released, lake_files = release(job, schema)
+    released, lake_files = release(job, schema, t_env)
     release_seconds = time.perf_counter() - release_started
     summary = BatchSummary(
         job_id=job.job_id, domain=job.domain, input=str(job.input), output=str(job.output),
         as_of=job.as_of.isoformat(), records_expected=expected, released=released,
-        lake_files=lake_files,
+        lake_files=lake_files, throwaway_key=job.throwaway_key,
         quarantine_reasons=lake.count_by(job.output / "quarantine", "reason"),
         violations_by_regulation=lake.count_by(job.output / "violations", "regulation"),
         timings=Timings(time.perf_counter() - started, startup, scan_seconds, release_seconds),
-        throwaway_key=job.throwaway_key,
     )  # fmt: skip
     summary_path = job.output / "summary.json"
     summary_path.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")

@@ -72,6 +72,7 @@ class StreamSettings:
 class BatchSettings:
     split_mib: int = 16  # largest split (smaller when that gives fewer than four per worker)
     read_mib: int = 4  # a worker reads and processes this much of a split at a time
+    release_mib: int = 32  # the release writes the lake in tasks of about this much input
 
     @property
     def split_bytes(self) -> int:
@@ -80,6 +81,10 @@ class BatchSettings:
     @property
     def read_bytes(self) -> int:
         return self.read_mib * MIB
+
+    @property
+    def release_bytes(self) -> int:
+        return self.release_mib * MIB
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,30 @@ def ship_plugins(t_env, rules_config: dict) -> dict:
     shipped = {str(path) for path in files}
     plugins = [Path(p).stem if p in shipped else p for p in rules_config.get("plugins") or []]
     return {**rules_config, "plugins": plugins}
+
+
+def task_table(t_env, name: str, function, rows: list[tuple], fields: list[tuple[str, str]]):
+    """One call of the Python function `function` per row, the rows spread round-robin over
+    every Python worker (a batch job's tasks: input splits, staged files). `fields`: each
+    column's name and type ("INT", "BIGINT", "STRING")."""
+    from pyflink.table import DataTypes
+    from pyflink.table.expressions import call, col
+
+    types = {"INT": DataTypes.INT(), "BIGINT": DataTypes.BIGINT(), "STRING": DataTypes.STRING()}
+    t_env.create_temporary_function(name, function)
+    row_type = DataTypes.ROW([DataTypes.FIELD(n, types[t]) for n, t in fields])
+    source = t_env.from_elements(rows, row_type)
+    spread = t_env.from_data_stream(t_env.to_data_stream(source).rebalance())
+    return spread.select(call(name, *(col(n) for n, _ in fields)))
+
+
+def first_results(table, key: str) -> dict[int, dict]:
+    """Run a task table: per task (its JSON result's `key`), the first attempt to finish."""
+    import json
+
+    chosen: dict[int, dict] = {}
+    with table.execute().collect() as rows:
+        for row in rows:
+            found = json.loads(row[0])
+            chosen.setdefault(found[key], found)
+    return chosen

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from udfs.anonymity.frequencies import Decided
 from udfs.anonymity.release import SUCCEEDED, Release
 
 
@@ -25,7 +26,7 @@ class BatchSummary:
     output: str
     as_of: str
     records_expected: int  # what the scan counted in the input
-    released: Release
+    released: Release | Decided  # the decision's figures: k, levels, published, suppressed
     lake_files: int
     quarantine_reasons: dict[str, int]
     violations_by_regulation: dict[str, int]

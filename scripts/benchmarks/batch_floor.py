@@ -26,7 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import files
-from jobs.batch_compliance import BatchJob, plan, scan, scan_table
+from connectors.splits import plan_for_workers
+from jobs.batch_compliance import BatchJob, scan, scan_table
 from jobs.config import PipelineConfig
 from udfs.engine import Engine, EngineResult
 from udfs.engine.engine import _blank_to_null
@@ -79,7 +80,9 @@ def run(input_path: Path, domain: str, as_of: str, parallelism: int | None = Non
             throwaway_key=True, pipeline=PipelineConfig.load(None), parallelism=parallelism,
             quiet=True,
         )  # fmt: skip
-        table = scan_table(job, schema, rules_config, layouts, plan(job, layouts), SplitOnlyEngine)
+        workers = parallelism or job.pipeline.parallelism
+        splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, workers)
+        _, table = scan_table(job, schema, rules_config, layouts, splits, SplitOnlyEngine)
         started = time.perf_counter()
         scan(job, table)
         seconds = time.perf_counter() - started

@@ -1,7 +1,8 @@
 """The baseline of `scripts/bench batch`: the batch job's work in one plain Python process, no
 Flink — the file read a few MiB at a time (connectors.splits, one split), the columnar engine,
-pyarrow writing the staged records, violations and quarantine, and the job's own k-anonymity
-release (jobs.batch_compliance.release) writing the same date-partitioned lake.
+pyarrow writing the staged records, violations and quarantine, and the same k-anonymity
+decision (udfs.anonymity.release over all staged records at once, in this process) writing the
+same date-partitioned lake.
 
     python -m scripts.benchmarks.engine_baseline --input records.csv --domain healthcare --output DIR
 
@@ -23,7 +24,8 @@ from pathlib import Path
 from connectors import files, lake
 from connectors.splits import plan_splits, read_split
 from connectors.staging import AttemptFiles, commit
-from jobs.batch_compliance import STAGING, BatchJob, release
+from jobs.batch_compliance import STAGING, BatchJob
+from udfs.anonymity.release import release
 from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
 from udfs.flink.scan import RECORD_OPTIONS
@@ -61,7 +63,8 @@ def run(input_path: Path, domain: str, output: Path, as_of: datetime) -> dict:
                              ("quarantine", output / "quarantine"), ("records", None)):  # fmt: skip
             commit(output / STAGING, kind, [written[kind]] if kind in written else [], target)
     scanned = time.perf_counter()
-    released, _ = release(job, schema)
+    released = release(lake.read_parquet_dir(output / STAGING / "records"), schema.anonymity)
+    lake.write_lake(released.records, output / "lake")
     shutil.rmtree(output / STAGING, ignore_errors=True)
     seconds = time.perf_counter() - started
     return {

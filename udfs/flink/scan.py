@@ -1,6 +1,7 @@
 """The batch job's scan as a PyFlink function: one call per input split. The worker reads the
 split's bytes itself (connectors.splits), runs the engine over batches of its lines and writes
-this attempt's staged records, violations and quarantine with pyarrow (connectors.staging);
+this attempt's staged records, violations, quarantine and the counts of its quasi-identifier
+combinations with pyarrow (connectors.staging);
 only a small JSON summary goes back through Flink. Lines never cross the Python/JVM boundary.
 """
 
@@ -15,7 +16,8 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import ScalarFunction, udf
 
 from connectors.splits import Split, read_split
-from connectors.staging import AttemptFiles, new_attempt
+from connectors.staging import AttemptFiles, date_buckets, new_attempt
+from udfs.anonymity.frequencies import count_groups, merge_counts
 from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
 from udfs.flink.functions import ComplianceMetrics
@@ -23,12 +25,14 @@ from udfs.pipeline import normalize_path
 
 # Staged records are read back once: no dictionaries (mostly unique values anyway).
 RECORD_OPTIONS = {"use_dictionary": False, "compression": "snappy"}
+RECORDS = "records-"  # staged records of date bucket N: the staging folder records-000N
 
 
 class ScanSplits(ScalarFunction):
     def __init__(
         self, engine_args: tuple, layouts: dict[str, str], staging: str, domain: str,
         job_id: str, detected_at: datetime, batch_bytes: int, engine: type[Engine] = Engine,
+        buckets: int = 1,
     ):  # fmt: skip
         self.engine_args = engine_args
         self.layouts = layouts
@@ -38,8 +42,10 @@ class ScanSplits(ScalarFunction):
         self.detected_at = detected_at
         self.batch_bytes = batch_bytes
         self.engine_class = engine
+        self.buckets = buckets  # staged records by date bucket: one release task each
 
     def open(self, function_context) -> None:
+        self.anonymity = self.engine_args[0].anonymity
         self.metrics = ComplianceMetrics(function_context.get_metric_group())
         self.engine = self.engine_class(*self.engine_args, layouts=self.layouts)
         self.attempt = new_attempt()
@@ -48,18 +54,25 @@ class ScanSplits(ScalarFunction):
         header = self.layouts[normalize_path(path)].encode("utf-8")
         files = AttemptFiles(Path(self.staging), index, self.attempt)
         counts: dict[str, Any] = {"records_expected": 0, "skipped": 0}
+        frequencies = []
         try:
             for batch in read_split(Split(index, path, start, end), header, self.batch_bytes):
                 result = self.engine.process_lines(batch.lines, path)
                 self.metrics.count(result)
                 counts["records_expected"] += batch.records
                 counts["skipped"] += result.skipped
-                files.write("records", staged_records(result), **RECORD_OPTIONS)
+                staged = staged_records(result)
+                for bucket, rows in date_buckets(staged, self.buckets):
+                    files.write(f"{RECORDS}{bucket:04d}", rows, **RECORD_OPTIONS)
+                frequencies.append(count_groups(staged, self.anonymity))
                 files.write(
                     "violations",
                     violation_rows(result, self.domain, self.detected_at, self.job_id),
                 )
                 files.write("quarantine", quarantine_rows(result, self.domain, self.job_id))
+            # The split's quasi-identifier combinations and their counts: what the release's
+            # search reads instead of the records.
+            files.write("frequencies", merge_counts(frequencies, self.anonymity))
             written = files.close()
         except BaseException:
             files.abort()
