@@ -93,6 +93,10 @@ def write_partitioned(table, staging: str | Path, task: int, attempt: str,
     folder = Path(staging) / (name + IN_PROGRESS)
     folder.mkdir(parents=True, exist_ok=True)
     if table.num_rows:
+        # Sorted by date, one chunk: the dataset writer then finishes each partition before
+        # the next (unsorted, it juggles up to 1,024 open files, reopening some: 2.5x slower
+        # over thousands of small partitions). No dictionaries: a day's file is small.
+        table = table.sort_by(date_column).combine_chunks()
         table = table.rename_columns(
             ["date" if n == date_column else n for n in table.column_names]
         )
@@ -101,6 +105,7 @@ def write_partitioned(table, staging: str | Path, task: int, attempt: str,
             partitioning=ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive"),
             existing_data_behavior="overwrite_or_ignore", basename_template="part-{i}.parquet",
             max_partitions=100_000,
+            file_options=ds.ParquetFileFormat().make_write_options(use_dictionary=False),
         )  # fmt: skip
     folder.rename(Path(staging) / name)
     return name

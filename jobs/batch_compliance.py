@@ -3,11 +3,9 @@ lake, violations, quarantine, and (with --audit) the PostgreSQL audit trail.
 
     python -m jobs.batch_compliance --input FILE_OR_DIR --domain healthcare --output DIR
 
-Phase 1 is a Flink job in BATCH runtime mode (one fused, vectorized Python function: Arrow batches
-of lines in, a row per line out). Phase 2 writes the violations, searches the generalization
-levels over the whole input and releases the lake; it runs in the driver, which needs the output
-directory (local disk or shared storage).
-"""
+Phase 1, a Flink job in BATCH mode, scans the input's splits in the Python workers. Phase 2
+decides k-anonymity in the driver from the splits' counts and releases the lake in date buckets
+(in the workers for a large input). The driver needs the output directory (local or shared)."""
 
 from __future__ import annotations
 
@@ -103,11 +101,12 @@ def scan(job: BatchJob, table) -> list[dict]:
     return [chosen[i] for i in sorted(chosen)]
 
 
-def release(job: BatchJob, schema: DomainSchema, t_env) -> tuple[Decided, int]:
+def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tuple[Decided, int]:
     """k-anonymity from the splits' frequency tables (the driver holds counts, never the
     records), then the lake written by the workers: one task per date bucket (its staged records
     from every split), each generalizing them, leaving out the suppressed groups
-    (udfs.anonymity.frequencies) and writing its dates' partitions, one file each."""
+    (udfs.anonymity.frequencies) and writing its dates' partitions, one file each — or, for an
+    input below batch.release_in_driver_mib, the same in the driver, one bucket at a time."""
     from udfs.flink.release import ReleaseFiles, release_files_udf
     from udfs.flink.scan import RECORDS
 
@@ -120,8 +119,12 @@ def release(job: BatchJob, schema: DomainSchema, t_env) -> tuple[Decided, int]:
         return decided, 0
     function = ReleaseFiles(decided.plan, anonymity, str(staging / "lake"))
     rows, fields = list(enumerate(files)), [("task", "INT"), ("path", "STRING")]
-    done = first_results(task_table(t_env, "release_file", release_files_udf(function), rows,
-                                    fields), "task")  # fmt: skip
+    if input_bytes < job.pipeline.batch.release_in_driver_bytes:  # one bucket at a time
+        function.open(None)
+        done = {i: function.release(i, path) for i, path in rows}
+    else:
+        table = task_table(t_env, "release_file", release_files_udf(function), rows, fields)
+        done = first_results(table, "task")
     published = sum(r["published"] for r in done.values())
     if len(done) != len(files) or published != decided.published:
         raise JobFailed(f"the release pass wrote {published:,} records of {len(done)} files; "
@@ -203,7 +206,7 @@ def _run(
     if conn is not None:
         upserted = audit.upsert_violations(conn, lake.parquet_files(job.output / "violations"))
         job.say(f"audit: {upserted:,} violations upserted")
-    released, lake_files = release(job, schema, t_env)
+    released, lake_files = release(job, schema, t_env, size)
     release_seconds = time.perf_counter() - release_started
     summary = BatchSummary(
         job_id=job.job_id, domain=job.domain, input=str(job.input), output=str(job.output),
@@ -221,9 +224,8 @@ def _run(
 
 
 def job_from_args(argv: list[str] | None) -> BatchJob:
-    parser = cli.job_parser(
-        "jobs.batch_compliance", __doc__, "a CSV file or a directory of CSV files", True
-    )
+    inputs = "a CSV file or a directory of CSV files"
+    parser = cli.job_parser("jobs.batch_compliance", __doc__, inputs, True)
     return BatchJob(**cli.resolve(cli.parse(parser, argv)).kwargs())
 
 
@@ -237,10 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if summary["status"] == NOT_RELEASED:
-        print(
-            f"not released: {summary['reason']} (see {job.output / 'summary.json'})",
-            file=sys.stderr,
-        )
+        where = job.output / "summary.json"
+        print(f"not released: {summary['reason']} (see {where})", file=sys.stderr)
     print(json.dumps({k: summary[k] for k in SHOWN}))
     return EXIT_NOT_RELEASED if summary["status"] == NOT_RELEASED else 0
 

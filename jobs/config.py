@@ -73,6 +73,9 @@ class BatchSettings:
     split_mib: int = 16  # largest split (smaller when that gives fewer than four per worker)
     read_mib: int = 4  # a worker reads and processes this much of a split at a time
     release_mib: int = 32  # the release writes the lake in tasks of about this much input
+    # Below this input size the release's tasks run in the driver, one at a time: a second
+    # Flink job (~10 s to start its Python workers here) would cost more than it saves.
+    release_in_driver_mib: int = 1024
 
     @property
     def split_bytes(self) -> int:
@@ -85,6 +88,10 @@ class BatchSettings:
     @property
     def release_bytes(self) -> int:
         return self.release_mib * MIB
+
+    @property
+    def release_in_driver_bytes(self) -> int:
+        return self.release_in_driver_mib * MIB
 
 
 @dataclass(frozen=True)

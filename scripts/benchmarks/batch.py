@@ -76,6 +76,7 @@ def run(rows: int, out: Path) -> dict:
         # The scan with validate/detect/protect skipped (scripts/benchmarks/batch_floor.py).
         "floor_scan_seconds": floor_scan,
         "peak_rss_mib": flink_memory.mib,
+        "driver_peak_rss_mib": flink_memory.root_mib,  # the job's own process (phase 2 runs there)
         "target_records_per_s": TARGET,
         "ratio_to_target": round(flink_rate / TARGET, 3),
         "reconciled": summary["reconciled"],
@@ -89,7 +90,7 @@ def run(rows: int, out: Path) -> dict:
         f"(target {TARGET:,}: ratio {report['ratio_to_target']}); scan {summary['scan_seconds']:.0f}s, "
         f"k-anonymity + lake {summary['release_seconds']:.0f}s; the scan with the rules "
         f"skipped (floor) {floor_scan:.0f}s; peak RSS (driver + JVM + Python workers) "
-        f"{flink_memory.mib:,} MiB\n"
+        f"{flink_memory.mib:,} MiB, the driver alone {flink_memory.root_mib:,} MiB\n"
         f"single-process baseline, same engine and release, no Flink: {single['records_per_s']:,} "
         f"records/s ({single['seconds']:.0f}s: scan {single['scan_seconds']:.0f}s, release "
         f"{single['release_seconds']:.0f}s), peak RSS {baseline_memory.mib:,} MiB; Flink/baseline: "

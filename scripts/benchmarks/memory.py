@@ -50,12 +50,18 @@ class TreePeak:
     def __init__(self, pid: int, interval: float = 0.5):
         self.pid, self.interval = pid, interval
         self.peak = 0
+        self.root_peak = 0  # the root process alone (a job's driver)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            try:
+                rss = int(Path(f"/proc/{self.pid}/statm").read_text().split()[1]) * PAGE
+                self.root_peak = max(self.root_peak, rss)
+            except (OSError, IndexError, ValueError):
+                pass
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreePeak:
@@ -69,3 +75,7 @@ class TreePeak:
     @property
     def mib(self) -> int:
         return round(self.peak / 2**20)
+
+    @property
+    def root_mib(self) -> int:
+        return round(self.root_peak / 2**20)

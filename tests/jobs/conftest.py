@@ -18,7 +18,7 @@ def make_job(input_path, output, domain="healthcare", **kwargs) -> BatchJob:
         output=output,
         as_of=AS_OF,
         key_secret=kwargs.pop("key_secret", KEY),
-        pipeline=PipelineConfig.load(),
+        pipeline=kwargs.pop("pipeline", None) or PipelineConfig.load(),
         quiet=True,
         **kwargs,
     )

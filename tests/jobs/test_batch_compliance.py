@@ -112,3 +112,22 @@ def test_summary_file(result):
     assert on_disk["records_in"] == summary["records_in"]
     assert set(on_disk["violations"]) >= {"total", "HIPAA", "GDPR", "PCI-DSS", "LOCATION"}
     assert on_disk["records_per_s"] > 0 and 0 <= on_disk["information_loss"] <= 1
+
+
+def test_the_release_in_the_workers_writes_the_lake_the_driver_would(result, generated, tmp_path):
+    """A large input's release is a second Flink job, one task per date bucket; forced here on
+    the small input, it gives the same lake and figures as the driver's release."""
+    from dataclasses import replace
+
+    from jobs.config import PipelineConfig
+
+    base = PipelineConfig.load()
+    in_workers = replace(base, batch=replace(base.batch, release_in_driver_mib=0))
+    job = make_job(generated / "records.csv", tmp_path / "out", pipeline=in_workers)
+    summary = run(job)
+    for key in ("published", "suppressed", "levels", "information_loss", "lake_files"):
+        assert summary[key] == result[0][key], key
+    lake = read_lake(tmp_path / "out" / "lake")
+    assert sorted(lake["record_id"].to_pylist()) == sorted(
+        read_lake(result[1] / "lake")["record_id"].to_pylist()
+    )

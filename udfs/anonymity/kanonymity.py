@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,14 +33,19 @@ class QiColumn:
     labels: list[list[str]]  # per level: generalized text per code
     value_penalty: list[np.ndarray]  # per level: NCP of each distinct value
     penalty_total: list[float]  # per level: the sum of the rows' penalty (weighted)
+    _codes: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def levels(self) -> int:
         return len(self.maps)
 
     def codes(self, level: int) -> np.ndarray:
-        """The generalized code per row at `level`."""
-        return self.maps[level][self.values]
+        """The generalized code per row at `level` (int32; kept once asked: the search asks
+        for each level many times)."""
+        found = self._codes.get(level)
+        if found is None:
+            found = self._codes[level] = self.maps[level][self.values]
+        return found
 
     def penalty(self, level: int, rows: np.ndarray) -> np.ndarray:
         """The NCP of the given rows at `level` (per record; not weighted)."""
@@ -54,9 +59,10 @@ class QiTable:
     sensitive: np.ndarray | None = None  # int code per row
     weights: np.ndarray | None = None  # records per row (a frequency table); None: one each
 
-    @property
-    def records(self) -> int:
-        return int(self.weights.sum()) if self.weights is not None else self.rows
+    def __post_init__(self) -> None:
+        if self.weights is not None and (len(self.weights) == 0 or self.weights.max() == 1):
+            self.weights = None  # a row per record after all: count rows (faster)
+        self.records = int(self.weights.sum()) if self.weights is not None else self.rows
 
     def count(self, mask: np.ndarray) -> int:
         """Records in the rows of `mask`."""
