@@ -99,21 +99,28 @@ def count_by(path: Path, column: str) -> Counter[str]:
     return Counter({item["values"]: item["counts"] for item in counts})
 
 
+def write_dated(table: pa.Table, folder: Path, date_column: str = "event_date") -> None:
+    """The records as `folder/date=YYYY-MM-DD/part-0.parquet`, one file per date. Sorted by
+    date, one chunk: the dataset writer then finishes each partition before the next (unsorted,
+    it juggles up to 1,024 open files, reopening some: 2.5x slower over thousands of small
+    partitions). No dictionaries: a day's file is small."""
+    if table.num_rows == 0:
+        return
+    table = table.sort_by(date_column).combine_chunks()
+    table = table.rename_columns(["date" if n == date_column else n for n in table.column_names])
+    ds.write_dataset(
+        table, folder, format="parquet",
+        partitioning=ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive"),
+        existing_data_behavior="overwrite_or_ignore", basename_template="part-{i}.parquet",
+        max_partitions=100_000,
+        file_options=ds.ParquetFileFormat().make_write_options(use_dictionary=False),
+    )  # fmt: skip
+
+
 def write_lake(table: pa.Table, lake_dir: Path, date_column: str = "event_date") -> int:
     """Write the released records partitioned by date; returns the number of files."""
     fresh_dir(lake_dir)
-    if table.num_rows == 0:
-        return 0
-    table = table.rename_columns(["date" if n == date_column else n for n in table.column_names])
-    ds.write_dataset(
-        table,
-        lake_dir,
-        format="parquet",
-        partitioning=ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive"),
-        existing_data_behavior="overwrite_or_ignore",
-        basename_template="part-{i}.parquet",
-        max_partitions=100_000,
-    )
+    write_dated(table, lake_dir, date_column)
     return sum(1 for _ in lake_dir.rglob("*.parquet"))
 
 
@@ -129,5 +136,6 @@ __all__ = [
     "pq",
     "read_lake",
     "read_parquet_dir",
+    "write_dated",
     "write_lake",
 ]

@@ -87,26 +87,12 @@ def write_partitioned(table, staging: str | Path, task: int, attempt: str,
                       date_column: str = "event_date") -> str:  # fmt: skip
     """One attempt's part of a date-partitioned output: `<staging>/<task>-<attempt>/date=D/
     part.parquet` (the folder named `.inprogress` until it is complete). Returns its name."""
-    import pyarrow.dataset as ds
+    from connectors.lake import write_dated
 
     name = f"{task:05d}-{attempt}"
     folder = Path(staging) / (name + IN_PROGRESS)
     folder.mkdir(parents=True, exist_ok=True)
-    if table.num_rows:
-        # Sorted by date, one chunk: the dataset writer then finishes each partition before
-        # the next (unsorted, it juggles up to 1,024 open files, reopening some: 2.5x slower
-        # over thousands of small partitions). No dictionaries: a day's file is small.
-        table = table.sort_by(date_column).combine_chunks()
-        table = table.rename_columns(
-            ["date" if n == date_column else n for n in table.column_names]
-        )
-        ds.write_dataset(
-            table, folder, format="parquet",
-            partitioning=ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive"),
-            existing_data_behavior="overwrite_or_ignore", basename_template="part-{i}.parquet",
-            max_partitions=100_000,
-            file_options=ds.ParquetFileFormat().make_write_options(use_dictionary=False),
-        )  # fmt: skip
+    write_dated(table, folder, date_column)
     folder.rename(Path(staging) / name)
     return name
 

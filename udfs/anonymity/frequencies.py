@@ -2,8 +2,8 @@
 quasi-identifier values (and the sensitive value, for l-diversity) in what they stage; the
 driver merges those counts, searches the level lattice over them (one weighted row per
 combination instead of one row per record) and hands the decision — the levels, and the
-generalized groups to suppress — to a second pass in the workers, which generalizes and filters
-each staged file and writes the lake. The driver never holds the records.
+generalized groups to suppress — to a second pass, which generalizes and filters the staged
+records one date bucket at a time and writes the lake. The driver never holds the records.
 
 Same decision and the same released rows as `udfs.anonymity.release.release` over all records
 at once (tested): counts are all the search reads."""
@@ -48,16 +48,9 @@ def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 def count_groups(records: pa.Table, anonymity: dict[str, Any]) -> pa.Table:
     """One row per distinct combination of the counted columns, with its count."""
-    columns = counted_columns(anonymity)
-    if not columns:
-        return pa.table({COUNT: pa.array([records.num_rows], pa.int64())})
-    keyed = pa.table({c: _as_text(records.column(c)) for c in columns})
-    keyed = keyed.append_column(COUNT, pa.array(np.ones(records.num_rows, np.int64)))
-    return (
-        keyed.group_by(columns, use_threads=False)
-        .aggregate([(COUNT, "sum")])
-        .rename_columns([*columns, COUNT])
-    )
+    keyed = {c: _as_text(records.column(c)) for c in counted_columns(anonymity)}
+    ones = pa.array(np.ones(records.num_rows, np.int64))
+    return merge_counts([pa.table({**keyed, COUNT: ones})], anonymity)
 
 
 def merge_counts(tables: list[pa.Table], anonymity: dict[str, Any]) -> pa.Table:

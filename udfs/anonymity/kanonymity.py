@@ -172,12 +172,11 @@ def information_loss(table: QiTable, levels: Sequence[int], suppressed: np.ndarr
     # The kept records' penalty is the total less the suppressed ones' (a few percent at most):
     # no copy of every record's penalty per lattice node.
     gone = np.flatnonzero(suppressed)
-    weights = table.weights[gone] if table.weights is not None else None
+    weights = table.weights[gone] if table.weights is not None else np.ones(len(gone))
     total = sum(
-        c.penalty_total[lv] - float(np.dot(c.penalty(lv, gone), weights) if weights is not None
-                                    else c.penalty(lv, gone).sum())
+        c.penalty_total[lv] - float(c.penalty(lv, gone) @ weights)
         for c, lv in zip(table.columns, levels, strict=True)
-    )  # fmt: skip
+    )
     total += table.count(suppressed) * len(table.columns)
     return total / (table.records * len(table.columns))
 
