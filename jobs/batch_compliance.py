@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,9 @@ from jobs.config import PipelineConfig
 from jobs.runtime import first_results, task_table
 from udfs.anonymity.frequencies import Decided, decide, merge_counts
 from udfs.anonymity.release import NOT_RELEASED
+from udfs.dp.batch import release_from_files
+from udfs.dp.budget import BudgetExceeded
+from udfs.dp.spec import DPConfig, load_dp
 from udfs.protect.tokenize import TokenKeyMissing
 from udfs.rules.ruleset import build_rule_set
 from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
@@ -37,8 +41,10 @@ from udfs.summary import BatchSummary, Timings
 
 JOB_NAME = "flink-compliance batch"
 EXIT_NOT_RELEASED = 3  # scanned, outputs and summary written, but no k-anonymous lake
+EXIT_DP_REFUSED = 4  # all written but the private aggregates: the budget would be exceeded
 STAGING = "_staging"
-OUTPUT_DIRS = ("lake", "violations", "quarantine", STAGING)
+OUTPUT_DIRS = ("lake", "violations", "quarantine", "dp", STAGING)
+DP_PUBLISHED, DP_REFUSED = "published", "refused"
 SHOWN = ("records_in", "published", "suppressed", "quarantined", "violations")  # on stdout
 
 
@@ -58,6 +64,7 @@ class BatchJob:
     rules_path: Path | None = None
     audit: bool = False
     parallelism: int | None = None
+    dp_path: Path | None = None  # publish the private aggregates of this settings file
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     quiet: bool = False
@@ -69,7 +76,7 @@ class BatchJob:
 
 def build(
     t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
-    splits: list[Split], engine: type | None = None, buckets: int = 1,
+    splits: list[Split], engine: type | None = None, buckets: int = 1, dp: DPConfig | None = None,
 ):  # fmt: skip
     """The scan graph: the input's splits → ScanSplits (each worker reads its splits, runs the
     engine and writes its attempt's files) → one JSON summary per split, collected by the
@@ -80,7 +87,7 @@ def build(
     function = ScanSplits(
         (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key),
         layouts, str(job.output / STAGING), job.domain, job.job_id, job.started_at,
-        job.pipeline.batch.read_bytes, engine or Engine, buckets,
+        job.pipeline.batch.read_bytes, engine or Engine, buckets, dp,
     )  # fmt: skip
     rows = [(s.index, s.path, s.start, s.end) for s in splits]
     fields = [("split", "INT"), ("path", "STRING"), ("start", "BIGINT"), ("end", "BIGINT")]
@@ -133,6 +140,48 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
     return decided, commit_partitioned(staging / "lake", chosen, job.output / "lake")
 
 
+@contextmanager
+def dp_ledger(enabled: bool, audit_conn=None):
+    """The connection the private aggregates' budget is kept over: the audit's, or its own."""
+    if not enabled or audit_conn is not None:
+        yield audit_conn
+        return
+    conn = audit.connect()
+    try:
+        audit.ensure_schema(conn)
+        yield conn
+    finally:
+        conn.close()
+
+
+def publish_dp(job: BatchJob, dp: DPConfig, results: list[dict], conn) -> dict:
+    """The private aggregates over the splits' pairs, published (dp/) only once the ledger has
+    recorded what they spend; refused, with nothing published, past the budget."""
+    from connectors import ledger
+
+    paths = sorted(str(p) for p in (job.output / STAGING / "dp").glob("*.parquet"))
+    released = release_from_files(paths, dp, job.job_id)
+    figures = {
+        "aggregates": [a.name for a in dp.aggregates], "windows": len(released.spends),
+        "groups_published": released.rows.num_rows,
+        "groups_before_selection": released.groups_in,
+        "without_person": sum(r.get("dp_without_person", 0) for r in results),
+        "epsilon": {a.name: a.epsilon for a in dp.aggregates},
+        "delta": {a.name: a.delta for a in dp.aggregates},
+    }  # fmt: skip
+    try:
+        ledger.spend(conn, dp.domain, job.job_id, released.spends, dp.budget,
+                     released.mechanisms, dp.source)  # fmt: skip
+    except BudgetExceeded as err:
+        job.say(str(err))
+        return {"status": DP_REFUSED, "reason": str(err), **figures}
+    (job.output / "dp").mkdir(exist_ok=True)
+    pq.write_table(released.rows, job.output / "dp" / "part-0.parquet")
+    job.say(f"dp: {released.rows.num_rows:,} groups published over {len(released.spends)} "
+            "window(s), spending recorded in the ledger")  # fmt: skip
+    return {"status": DP_PUBLISHED, **figures}
+
+
 def run(job: BatchJob) -> dict:
     started_wall, started = time.time(), time.perf_counter()
     try:
@@ -140,6 +189,7 @@ def run(job: BatchJob) -> dict:
         rules_config = read_rules(job.domain, job.rules_path)
         build_rule_set(rules_config, schema, job.as_of)  # a bad rule or plugin: said here
         layouts = files.read_layouts(job.input, schema)  # clear header errors up front
+        dp = load_dp(schema, job.dp_path) if job.dp_path else None
         lake.prepare_output(job.output, (*OUTPUT_DIRS, "summary.json"))
     except (SchemaError, InputError) as err:
         raise JobFailed(str(err)) from None
@@ -148,7 +198,9 @@ def run(job: BatchJob) -> dict:
     try:
         with audit.recorded_run(job.audit, job.job_id, JOB_NAME, job.domain, "BATCH",
                                 datetime.fromtimestamp(started_wall, UTC)) as record:  # fmt: skip
-            summary = _run(job, schema, rules_config, layouts, started, record.conn)
+            with dp_ledger(dp is not None, record.conn) as ledger_conn:
+                summary = _run(job, schema, rules_config, layouts, started, record.conn,
+                               dp, ledger_conn)  # fmt: skip
             record.summary = summary.as_dict()
     except audit.AuditUnavailable as err:
         raise JobFailed(str(err)) from None
@@ -159,7 +211,7 @@ def run(job: BatchJob) -> dict:
 
 def scan_table(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
-    splits: list[Split], engine: type | None = None, buckets: int = 1,
+    splits: list[Split], engine: type | None = None, buckets: int = 1, dp: DPConfig | None = None,
 ):  # fmt: skip
     """A BATCH table environment for the job, and its scan graph ready to execute."""
     from jobs.runtime import ship_plugins, stream_table_env
@@ -174,12 +226,12 @@ def scan_table(
     _, t_env = stream_table_env(batch=True, settings=settings)
     rules_config = ship_plugins(t_env, rules_config)
     t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
-    return t_env, build(t_env, job, schema, rules_config, layouts, splits, engine, buckets)
+    return t_env, build(t_env, job, schema, rules_config, layouts, splits, engine, buckets, dp)
 
 
 def _run(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
-    started: float, conn=None,
+    started: float, conn=None, dp: DPConfig | None = None, ledger_conn=None,
 ) -> BatchSummary:  # fmt: skip
     workers = job.parallelism or job.pipeline.parallelism
     splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, workers)
@@ -188,7 +240,7 @@ def _run(
             f"job id {job.job_id}")  # fmt: skip
     # Release tasks: enough for every worker, each holding at most ~release_mib of the input.
     buckets = max(2 * workers, min(512, size // job.pipeline.batch.release_bytes))
-    t_env, table = scan_table(job, schema, rules_config, layouts, splits, buckets=buckets)
+    t_env, table = scan_table(job, schema, rules_config, layouts, splits, buckets=buckets, dp=dp)
     startup = time.perf_counter() - started
     job.say("phase 1/2: scan (validate, detect, protect) in Flink ...")
     scan_started = time.perf_counter()
@@ -207,6 +259,7 @@ def _run(
         upserted = audit.upsert_violations(conn, lake.parquet_files(job.output / "violations"))
         job.say(f"audit: {upserted:,} violations upserted")
     released, lake_files = release(job, schema, t_env, size)
+    private = publish_dp(job, dp, results, ledger_conn) if dp is not None else None
     release_seconds = time.perf_counter() - release_started
     summary = BatchSummary(
         job_id=job.job_id, domain=job.domain, input=str(job.input), output=str(job.output),
@@ -215,6 +268,7 @@ def _run(
         quarantine_reasons=lake.count_by(job.output / "quarantine", "reason"),
         violations_by_regulation=lake.count_by(job.output / "violations", "regulation"),
         timings=Timings(time.perf_counter() - started, startup, scan_seconds, release_seconds),
+        dp=private,
     )  # fmt: skip
     summary_path = job.output / "summary.json"
     summary_path.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
@@ -238,11 +292,16 @@ def main(argv: list[str] | None = None) -> int:
     except (JobFailed, TokenKeyMissing, SchemaError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    where = job.output / "summary.json"
     if summary["status"] == NOT_RELEASED:
-        where = job.output / "summary.json"
         print(f"not released: {summary['reason']} (see {where})", file=sys.stderr)
     print(json.dumps({k: summary[k] for k in SHOWN}))
-    return EXIT_NOT_RELEASED if summary["status"] == NOT_RELEASED else 0
+    if summary["status"] == NOT_RELEASED:
+        return EXIT_NOT_RELEASED
+    if (summary.get("dp") or {}).get("status") == DP_REFUSED:
+        print(f"error: {summary['dp']['reason']} (see {where})", file=sys.stderr)
+        return EXIT_DP_REFUSED
+    return 0
 
 
 if __name__ == "__main__":

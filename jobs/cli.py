@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from jobs.config import PipelineConfig
+from udfs.dp import spec as dp_spec
 from udfs.protect.tokenize import key_secret_from_env
 from udfs.schema import DOMAINS
 from udfs.validation import parse_timestamp
+
+DP_DEFAULT = "default"
 
 
 def positive(text: str) -> int:
@@ -42,6 +45,11 @@ def job_parser(
     )
     parser.add_argument("--parallelism", type=positive, help="default: the settings' parallelism")
     parser.add_argument(
+        "--dp", nargs="?", const=DP_DEFAULT, metavar="FILE",
+        help="publish the differentially private aggregates (default conf/dp/<domain>.yaml); "
+        "their budget is kept in the audit database",
+    )  # fmt: skip
+    parser.add_argument(
         "--throwaway-key",
         action="store_true",
         help="tokenize with a random key (demo only: tokens will not join)",
@@ -68,6 +76,7 @@ class Common:
     throwaway_key: bool
     audit: bool
     parallelism: int | None
+    dp_path: Path | None  # the aggregates' settings, or None: no private aggregates
 
     def kwargs(self) -> dict[str, Any]:
         """The fields by name, as they are (a job dataclass takes them as keywords)."""
@@ -88,4 +97,6 @@ def resolve(args: argparse.Namespace) -> Common:
         throwaway_key=args.throwaway_key,
         audit=args.audit,
         parallelism=args.parallelism,
-    )
+        dp_path=None if args.dp is None else
+        dp_spec.default_path(args.domain) if args.dp == DP_DEFAULT else Path(args.dp).resolve(),
+    )  # fmt: skip

@@ -41,6 +41,7 @@ class KafkaSettings:
             "financial": "financial-stream",
             "alerts": "compliance-alerts",
             "quarantine": "compliance-quarantine",
+            "dp": "compliance-dp",  # the private aggregates' releases
         }
     )
     partitions: int = 3  # of the topics the jobs create

@@ -19,6 +19,7 @@ from pathlib import Path
 from connectors import audit, files, kafka, lake
 from jobs import cli
 from jobs.config import PipelineConfig
+from udfs.dp.spec import DPConfig, load_dp
 from udfs.flink import stream_sql as sql
 from udfs.pipeline import LayoutError, output_names, payload_names
 from udfs.protect.tokenize import TokenKeyMissing
@@ -26,7 +27,7 @@ from udfs.rules.ruleset import build_rule_set
 from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
 
 JOB_NAME = "flink-compliance stream"
-OUTPUT_DIRS = ("lake", "suppressed", "violations", "alerts", "quarantine")
+OUTPUT_DIRS = ("lake", "suppressed", "violations", "alerts", "quarantine", "dp", "dp-topic")
 
 
 @dataclass
@@ -43,6 +44,7 @@ class StreamJob:
     throwaway_key: bool = False
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # for retention rules
     rules_path: Path | None = None  # default conf/rules/<domain>.yaml
+    dp_path: Path | None = None  # publish the private aggregates of this settings file
 
     @property
     def batch(self) -> bool:
@@ -141,6 +143,37 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     return columns
 
 
+def private_aggregates(t_env, job: StreamJob, dp: DPConfig) -> list[str]:
+    """Per tumbling event-time window of dp.window_minutes (one window over a BATCH run's whole
+    input would need its end: BATCH uses the same windows), each aggregate's published rows."""
+    from udfs.flink.dp import NAMES, release_dp_udtf
+
+    records = sql.dp_records_sql(dp.columns, dp.person, job.batch)
+    t_env.create_temporary_view("dp_records", t_env.sql_query(records))
+    views = []
+    for i, aggregate in enumerate(dp.aggregates):
+        groups, value = aggregate.group_columns, sql.clamped_sql(aggregate.column, aggregate.bounds)
+        pairs = sql.dp_pairs_sql(dp.person, groups, value, job.batch, dp.window_minutes)
+        t_env.create_temporary_view(f"dp_pairs_{i}", t_env.sql_query(pairs))
+        t_env.create_temporary_function(
+            f"dp_release_{i}", release_dp_udtf(dp, aggregate.name, job.job_id)
+        )
+        released = sql.dp_release_sql(f"dp_pairs_{i}", f"dp_release_{i}", dp.person, groups,
+                                      job.batch, dp.window_minutes, NAMES)  # fmt: skip
+        t_env.create_temporary_view(f"dp_released_{i}", t_env.sql_query(released))
+        views.append(f"dp_released_{i}")
+    dp_cols = [(n, "DOUBLE" if n in ("value", "epsilon", "delta") else "STRING") for n in NAMES]
+    t_env.execute_sql(lake.parquet_sink_ddl("dp_sink", job.output / "dp", dp_cols))
+    if job.batch:
+        text = [("k", "STRING"), ("v", "STRING")]
+        t_env.execute_sql(lake.parquet_sink_ddl("dp_topic_sink", job.output / "dp-topic", text))
+    else:
+        topic = job.topic("dp")
+        kafka.ensure_topics([topic], job.pipeline.kafka.partitions)
+        t_env.execute_sql(kafka.keyed_sink_ddl("dp_topic_sink", topic))
+    return views
+
+
 def sinks(t_env, job: StreamJob, columns: list[str]) -> None:
     """The lake (partitioned by day), suppressed and violations as Parquet; alerts and
     quarantine to their topics (as files in BATCH: a bounded run has no topics to feed)."""
@@ -166,7 +199,8 @@ def sinks(t_env, job: StreamJob, columns: list[str]) -> None:
     t_env.execute_sql(kafka.keyed_sink_ddl("quarantine_sink", quarantine))
 
 
-def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
+def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
+          dp: DPConfig | None = None):  # fmt: skip
     """Settings are in t_env; sources → the Python step → windows → sinks, as one statement set."""
     source(t_env, job, schema, rules_config)
     columns = windowed_lake(t_env, job, schema)
@@ -174,6 +208,11 @@ def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
     statements = t_env.create_statement_set()
     for insert in sql.inserts(job.domain, job.job_id, columns):
         statements.add_insert_sql(insert)
+    if dp is not None:
+        from udfs.flink.dp import NAMES
+
+        for insert in sql.dp_inserts(private_aggregates(t_env, job, dp), NAMES):
+            statements.add_insert_sql(insert)
     if job.audit:
         t_env.execute_sql(audit.jdbc_violations_ddl("audit_violations"))
         when = "CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3))"  # when the stream saw it
@@ -189,7 +228,8 @@ def run(job: StreamJob, detached: bool = False):
     schema = load_schema(job.domain)
     rules_config = read_rules(job.domain, job.rules_path)
     build_rule_set(rules_config, schema, job.as_of)  # a bad rule or plugin: said here
-    if job.audit:
+    dp = load_dp(schema, job.dp_path) if job.dp_path else None
+    if job.audit or dp is not None:  # the private aggregates' budget is kept there too
         conn = audit.connect()
         audit.ensure_schema(conn)
         conn.close()
@@ -197,7 +237,7 @@ def run(job: StreamJob, detached: bool = False):
         lake.prepare_output(job.output, OUTPUT_DIRS)
     env, t_env = stream_table_env(batch=job.batch, settings=stream_settings(job))
     rules_config = ship_plugins(t_env, rules_config)
-    statements = build(t_env, job, schema, rules_config)
+    statements = build(t_env, job, schema, rules_config, dp)
     statements.attach_as_datastream()
     if detached:
         client = env.execute_async(f"{JOB_NAME} {job.domain}")

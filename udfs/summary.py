@@ -32,6 +32,7 @@ class BatchSummary:
     violations_by_regulation: dict[str, int]
     timings: Timings
     throwaway_key: bool = False
+    dp: dict[str, Any] | None = None  # the private aggregates' figures (jobs.batch_compliance)
 
     @property
     def quarantined(self) -> int:
@@ -83,4 +84,5 @@ class BatchSummary:
             "reconciled": self.reconciled,
             **({"reason": r.reason} if r.status != SUCCEEDED else {}),
             "throwaway_key": self.throwaway_key,
+            **({"dp": self.dp} if self.dp is not None else {}),
         }  # fmt: skip

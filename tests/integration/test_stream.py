@@ -2,15 +2,21 @@
 violations; alerts and quarantine topics hold what they must; a TaskManager killed in the middle
 of a run loses nothing and duplicates nothing."""
 
+import csv
 import json
 import os
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg2
 import pytest
+import yaml
 
-from connectors.lake import read_lake
+from connectors.lake import read_lake, read_parquet_dir
 from connectors.settings import PROJECT_ROOT, DatabaseSettings, KafkaSettings
+from jobs.batch_compliance import BatchJob
+from jobs.batch_compliance import run as batch_run
 from jobs.config import PipelineConfig
 from jobs.stream_compliance import StreamJob, run
 from tests.integration.cluster import (
@@ -23,6 +29,7 @@ from tests.integration.cluster import (
 from tests.jobs.test_stream_compliance import labels, outputs, stream_data
 from tools.flink_cluster import job_state, submit_python, wait_for_state
 from tools.ingest import ingest
+from udfs.validation import parse_timestamp
 
 pytestmark = pytest.mark.services
 KEY = "stream-integration-key-0123456789"
@@ -70,11 +77,13 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
     ingest(topics["healthcare"], data / "records.jsonl", rate=None, partitions=1, progress=False)
     streamed, bounded = tmp_path / "kafka-out", tmp_path / "csv-out"
     key = KEY.encode()
+    dp_path = dp_settings(tmp_path, data / "records.csv")
     run(
         StreamJob(
-            domain="healthcare", output=streamed, key_secret=key, pipeline=pipeline, bounded=True
+            domain="healthcare", output=streamed, key_secret=key, pipeline=pipeline, bounded=True,
+            dp_path=dp_path,
         )
-    )
+    )  # fmt: skip
     run(
         StreamJob(
             domain="healthcare",
@@ -112,6 +121,57 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
     quarantine = consume_all(topics["quarantine"], malformed)
     assert len(quarantine) == malformed
     assert all(json.loads(m.value())["reason"] for m in quarantine)
+
+    # The private aggregates: the stream's window and the batch job's whole input hold the same
+    # records, so the same groups are published with the same ε, their values apart by noise.
+    batched = tmp_path / "batch-out"
+    batch_run(BatchJob(input=data / "records.csv", domain="healthcare", output=batched,
+                       as_of=datetime.now(UTC), key_secret=key, pipeline=pipeline,
+                       dp_path=dp_path))  # fmt: skip
+    stream_dp, batch_dp = (
+        {(r["aggregate"], r["group"]): r for r in read_parquet_dir(out / "dp").to_pylist()}
+        for out in (streamed, batched)
+    )
+    assert len(stream_dp) >= 5
+    big = 40  # far above the threshold (8 at these bounds) and the noise (scale 1)
+    assert {g for g, r in stream_dp.items() if r["value"] > big} <= set(batch_dp)
+    assert {g for g, r in batch_dp.items() if r["value"] > big} <= set(stream_dp)
+    for group in set(stream_dp) & set(batch_dp):
+        a, b = stream_dp[group], batch_dp[group]
+        assert (a["epsilon"], a["delta"], a["mechanism"]) == (
+            b["epsilon"],
+            b["delta"],
+            b["mechanism"],
+        )
+        assert abs(a["value"] - b["value"]) < 25
+    published = consume_all(topics["dp"], len(stream_dp))
+    assert {m.key().decode().split("|")[0] for m in published} == {"diagnoses_per_chapter"}
+    assert len(published) == len(stream_dp)
+
+
+def dp_settings(tmp_path, records_csv) -> Path:
+    """One tumbling window holding every record (its size picked so that none straddles)."""
+    with open(records_csv, newline="") as handle:
+        stamps = [r["created_at"] for r in csv.DictReader(handle) if (r.get("created_at") or "").endswith("Z")]
+    minutes = [int(parse_timestamp(t).timestamp() // 60) for t in stamps if valid_time(t)]
+    size = next(m for m in range(7 * 1440, 8 * 1440) if min(minutes) // m == max(minutes) // m)
+    path = tmp_path / "dp.yaml"
+    path.write_text(yaml.safe_dump({
+        "domain": "healthcare", "person": "ssn", "window_minutes": size,
+        "budget": {"epsilon": 1.0e6, "delta": 1.0},
+        "aggregates": {"diagnoses_per_chapter": {
+            "group_by": {"diagnosis_code": 2}, "measure": "count", "epsilon": 1.0,
+            "delta": 1.0e-3, "max_groups": 1, "max_records": 1}},
+    }))  # fmt: skip
+    return path
+
+
+def valid_time(text: str) -> bool:
+    try:
+        parse_timestamp(text)
+    except ValueError:
+        return False
+    return True
 
 
 def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):

@@ -199,6 +199,23 @@ def _quarantine_section(data: ReportData) -> str:
     )
 
 
+def _dp_section(data: ReportData) -> str:
+    """The privacy budget the window's differentially private releases spent (dp_ledger)."""
+    if not data.dp_spent:
+        return section("dp", "Privacy budget", empty("No differentially private releases."))
+    rows = [
+        (f"{domain}/{aggregate}", (
+            f"<td>{esc(domain)}</td><td>{esc(aggregate)}</td>", number(releases),
+            number(eps, 3), f'<td class="n">{delta:.3g}</td>',
+            f"<td>{first:%Y-%m-%d} … {last:%Y-%m-%d}</td>",
+        ))
+        for domain, aggregate, releases, eps, delta, first, last in data.dp_spent
+    ]  # fmt: skip
+    body = table("dp-table", ("domain", "aggregate", "#releases", "#ε spent", "#δ spent",
+                              "windows of event time"), rows)  # fmt: skip
+    return section("dp", "Privacy budget spent", body)
+
+
 def _runs_section(data: ReportData) -> str:
     if not data.runs:
         return section("runs", "Runs", empty(f"No runs in {data.scope.describe()}."))
@@ -271,6 +288,7 @@ def render(data: ReportData) -> str:
         *_violations_sections(data),
         _quarantine_section(data),
         _runs_section(data),
+        _dp_section(data),
     ]
     return (
         "<!DOCTYPE html>\n"

@@ -79,6 +79,11 @@ class ReportData:
     by_rule_field: list[tuple[str, str, int]] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     quarantine: list[tuple[str, str, int]] = field(default_factory=list)  # job_id, reason, n
+    # The privacy budget spent in the window (dp_ledger), per domain and aggregate: releases,
+    # ε, δ, and the event-time span their windows cover.
+    dp_spent: list[tuple[str, str, int, float, float, datetime, datetime]] = field(
+        default_factory=list
+    )
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types (dates as ISO text), for --format json."""
@@ -143,6 +148,15 @@ WHERE r.started_at >= %(start)s {extra}
 ORDER BY r.started_at DESC, q.records DESC, q.reason
 """
 
+DP_SQL = """
+SELECT domain, aggregate, count(*), sum(epsilon), sum(delta),
+       min(window_start) at time zone 'utc', max(window_end) at time zone 'utc'
+FROM dp_ledger
+WHERE spent_at >= %(start)s {extra}
+GROUP BY domain, aggregate
+ORDER BY domain, aggregate
+"""
+
 
 def _filters(scope: Scope, table: str = "") -> str:
     prefix = f"{table}." if table else ""
@@ -201,6 +215,10 @@ def fetch(conn, scope: Scope, run_limit: int = RUN_LIMIT) -> ReportData:
         data.runs = [Run(*row) for row in cur.fetchall()]
         cur.execute(QUARANTINE_SQL.format(extra=_filters(scope, "r")), run_params)
         data.quarantine = [tuple(row) for row in cur.fetchall()]
+        cur.execute("SELECT to_regclass('dp_ledger') IS NOT NULL")
+        if cur.fetchone()[0]:  # an audit database older than the ledger has none
+            cur.execute(DP_SQL.format(extra=_filters(scope)), run_params)
+            data.dp_spent = [tuple(row) for row in cur.fetchall()]
     conn.rollback()  # read only; ends the transaction of SET LOCAL
     _order(data)
     return data

@@ -26,6 +26,14 @@ def render_text(data: ReportData) -> str:
         )
     if not data.runs:
         lines.append("  (none)")
+    lines.append("Privacy budget spent (differentially private releases):")
+    for domain, aggregate, releases, eps, delta, first, last in data.dp_spent:
+        lines.append(
+            f"  {domain:10} {aggregate:28} {releases:>5,} releases  ε {eps:,.3g}  δ {delta:.3g}  "
+            f"windows {first:%Y-%m-%d} .. {last:%Y-%m-%d}"
+        )
+    if not data.dp_spent:
+        lines.append("  (none)")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from pyflink.table.udf import ScalarFunction, udf
 from connectors.splits import Split, read_split
 from connectors.staging import AttemptFiles, date_buckets, new_attempt
 from udfs.anonymity.frequencies import count_groups, merge_counts
+from udfs.dp.batch import merge_split_pairs, split_pairs
 from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
 from udfs.flink.functions import ComplianceMetrics
@@ -32,7 +33,7 @@ class ScanSplits(ScalarFunction):
     def __init__(
         self, engine_args: tuple, layouts: dict[str, str], staging: str, domain: str,
         job_id: str, detected_at: datetime, batch_bytes: int, engine: type[Engine] = Engine,
-        buckets: int = 1,
+        buckets: int = 1, dp=None,
     ):  # fmt: skip
         self.engine_args = engine_args
         self.layouts = layouts
@@ -43,6 +44,7 @@ class ScanSplits(ScalarFunction):
         self.batch_bytes = batch_bytes
         self.engine_class = engine
         self.buckets = buckets  # staged records by date bucket: one release task each
+        self.dp = dp  # udfs.dp.spec.DPConfig: the split's pairs for the private aggregates
 
     def open(self, function_context) -> None:
         self.anonymity = self.engine_args[0].anonymity
@@ -54,7 +56,7 @@ class ScanSplits(ScalarFunction):
         header = self.layouts[normalize_path(path)].encode("utf-8")
         files = AttemptFiles(Path(self.staging), index, self.attempt)
         counts: dict[str, Any] = {"records_expected": 0, "skipped": 0}
-        frequencies = []
+        frequencies, dp_pairs = [], []
         try:
             for batch in read_split(Split(index, path, start, end), header, self.batch_bytes):
                 result = self.engine.process_lines(batch.lines, path)
@@ -65,6 +67,10 @@ class ScanSplits(ScalarFunction):
                 for bucket, rows in date_buckets(staged, self.buckets):
                     files.write(f"{RECORDS}{bucket:04d}", rows, **RECORD_OPTIONS)
                 frequencies.append(count_groups(staged, self.anonymity))
+                if self.dp is not None:
+                    table, without = split_pairs(staged, self.dp)
+                    dp_pairs.append(table)
+                    counts["dp_without_person"] = counts.get("dp_without_person", 0) + without
                 files.write(
                     "violations",
                     violation_rows(result, self.domain, self.detected_at, self.job_id),
@@ -73,6 +79,8 @@ class ScanSplits(ScalarFunction):
             # The split's quasi-identifier combinations and their counts: what the release's
             # search reads instead of the records.
             files.write("frequencies", merge_counts(frequencies, self.anonymity))
+            if self.dp is not None:
+                files.write("dp", merge_split_pairs(dp_pairs, self.dp))
             written = files.close()
         except BaseException:
             files.abort()

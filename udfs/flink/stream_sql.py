@@ -104,3 +104,87 @@ def inserts(domain: str, job_id: str, columns: list[str]) -> list[str]:
         f"'domain' VALUE '{domain}', 'reason' VALUE reason, 'raw' VALUE `raw`) "
         "FROM processed WHERE kind = 'quarantine'",
     ]
+
+
+# Differentially private aggregates (udfs.dp): per tumbling event-time window, each person's
+# records counted per raw group values in SQL (parallel, keyed), then each window's counts
+# handed to one Python call (`dp_release_N`) that bounds, noises and selects.
+DP_SEPARATOR = "CHR(31)"  # udfs.anonymity.frequencies.SEPARATOR
+
+
+def minutes_sql(minutes: int) -> str:
+    return f"INTERVAL '{minutes}' MINUTE({len(str(minutes))})"
+
+
+def dp_records_sql(columns: list[str], person: str, batch: bool) -> str:
+    """The on-time records' columns the aggregates read, with a person."""
+    return (
+        f"SELECT {quoted(columns)}, rowtime FROM processed WHERE kind = 'record' "
+        f"AND rowtime IS NOT NULL AND NOT ({_late(batch)}) IS TRUE "
+        f"AND `{person}` IS NOT NULL AND `{person}` <> ''"
+    )
+
+
+def clamped_sql(column: str | None, bounds: tuple[float, float]) -> str:
+    """A record's measured value as udfs.dp.contributions.clamped reads it (0.0 for a count)."""
+    if column is None:
+        return "0.0"
+    value = f"COALESCE(TRY_CAST(TRIM(`{column}`) AS DOUBLE), 0.0)"
+    return f"LEAST(GREATEST({value}, {bounds[0]!r}), {bounds[1]!r})"
+
+
+def dp_pairs_sql(
+    person: str, groups: list[str], value: str, batch: bool, minutes: int
+) -> str:  # fmt: skip
+    """Per window, person and raw group values: the records (n) and their clamped sum (s)."""
+    keys = quoted([person, *groups])
+    size = minutes_sql(minutes)
+    measures = f"COUNT(*) AS n, SUM({value}) AS s"
+    if batch:
+        return (
+            f"SELECT window_start AS ws, window_end AS we, {keys}, {measures} "
+            f"FROM TABLE(TUMBLE(TABLE dp_records, DESCRIPTOR(rowtime), {size})) "
+            f"GROUP BY window_start, window_end, {keys}"
+        )
+    return (
+        f"SELECT TUMBLE_ROWTIME(rowtime, {size}) AS rt, {keys}, {measures} "
+        f"FROM dp_records GROUP BY TUMBLE(rowtime, {size}), {keys}"
+    )
+
+
+def dp_release_sql(
+    pairs_view: str, function: str, person: str, groups: list[str], batch: bool, minutes: int,
+    names: list[str],
+) -> str:  # fmt: skip
+    """Each window's pairs as one array of text items (person, group values, n, s joined by the
+    separator) → one call of the Python table function that publishes the window."""
+    parts = ", ".join(f"COALESCE(CAST(`{c}` AS STRING), '')" for c in [person, *groups])
+    item = f"CONCAT_WS({DP_SEPARATOR}, {parts}, CAST(n AS STRING), CAST(s AS STRING))"
+    size = minutes_sql(minutes)
+    if batch:
+        inner = (
+            f"SELECT CAST(ws AS STRING) AS ws, CAST(we AS STRING) AS we, ARRAY_AGG({item}) AS items "
+            f"FROM {pairs_view} GROUP BY ws, we"
+        )
+    else:
+        inner = (
+            f"SELECT CAST(TUMBLE_START(rt, {size}) AS STRING) AS ws, "
+            f"CAST(TUMBLE_END(rt, {size}) AS STRING) AS we, ARRAY_AGG({item}) AS items "
+            f"FROM {pairs_view} GROUP BY TUMBLE(rt, {size})"
+        )
+    return (
+        f"SELECT {quoted(names)} FROM ({inner}), "
+        f"LATERAL TABLE({function}(ws, we, items)) AS T({quoted(names)})"
+    )
+
+
+def dp_inserts(views: list[str], names: list[str]) -> list[str]:
+    """The published rows to Parquet (dp/) and to the dp topic (a file in BATCH), keyed by
+    aggregate, window and group."""
+    union = " UNION ALL ".join(f"SELECT {quoted(names)} FROM {v}" for v in views)
+    key = "CONCAT_WS('|', aggregate, window_start, `group`)"
+    value = "JSON_OBJECT(" + ", ".join(f"'{n}' VALUE `{n}`" for n in names) + ")"
+    return [
+        f"INSERT INTO dp_sink {union}",
+        f"INSERT INTO dp_topic_sink SELECT {key}, {value} FROM ({union})",
+    ]

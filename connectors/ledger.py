@@ -1,0 +1,60 @@
+"""The differential-privacy ledger in PostgreSQL (table dp_ledger, connectors/sql/audit_v3.sql):
+what each release spent, and the check that a new release fits the budget — made and recorded
+in one transaction, under a lock per domain, so two jobs cannot both spend a day's last ε."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from udfs.dp.budget import BudgetExceeded, Spend, overspent, refusal
+from udfs.dp.spec import Budget
+
+
+def spent_between(cur, domain: str, start: datetime, end: datetime) -> list[Spend]:
+    cur.execute(
+        """SELECT aggregate, window_start, window_end, epsilon, delta FROM dp_ledger
+           WHERE domain = %s AND window_start < %s AND window_end > %s""",
+        (domain, end, start),
+    )
+    return [Spend(a, ws, we, eps, delta) for a, ws, we, eps, delta in cur.fetchall()]
+
+
+def spend(
+    conn, domain: str, job_id: str, spends: list[Spend], budget: Budget, mechanisms: dict[str, str],
+    source: str,
+) -> None:  # fmt: skip
+    """Record the releases, or raise BudgetExceeded (nothing recorded) when a day they cover
+    would pass the budget. The caller publishes only after this returns."""
+    if not spends:
+        return
+    days = [d for s in spends for d in s.days()]
+    start = datetime.combine(min(days), datetime.min.time(), UTC)
+    end = datetime.combine(max(days), datetime.min.time(), UTC) + timedelta(days=1)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"dp_ledger {domain}",))
+        problems = overspent(spent_between(cur, domain, start, end), spends, budget)
+        if problems:
+            raise BudgetExceeded(refusal(problems, source))
+        cur.executemany(
+            """INSERT INTO dp_ledger (domain, aggregate, window_start, window_end, epsilon, delta,
+                                      mechanism, job_id)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+            [(domain, s.aggregate, s.window_start, s.window_end, s.epsilon, s.delta,
+              mechanisms.get(s.aggregate, ""), job_id) for s in spends],
+        )  # fmt: skip
+
+
+def spent_by_day(conn, since: datetime) -> list[tuple]:
+    """(domain, day, ε, δ, releases) per day of event time from `since`, for the report."""
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """SELECT domain, d::date AS day, sum(epsilon), sum(delta), count(*)
+               FROM dp_ledger,
+                    generate_series(date_trunc('day', window_start AT TIME ZONE 'UTC'),
+                                    (window_end AT TIME ZONE 'UTC') - interval '1 microsecond',
+                                    interval '1 day') AS d
+               WHERE window_end > %s
+               GROUP BY domain, d::date ORDER BY domain, day""",
+            (since,),
+        )
+        return cur.fetchall()
