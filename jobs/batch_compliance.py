@@ -162,7 +162,7 @@ def publish_dp(job: BatchJob, dp: DPConfig, results: list[dict], conn) -> dict:
     paths = sorted(str(p) for p in (job.output / STAGING / "dp").glob("*.parquet"))
     released = release_from_files(paths, dp, job.job_id)
     figures = {
-        "aggregates": [a.name for a in dp.aggregates], "windows": len(released.spends),
+        "aggregates": [a.name for a in dp.aggregates], "releases": len(released.spends),
         "groups_published": released.rows.num_rows,
         "groups_before_selection": released.groups_in,
         "without_person": sum(r.get("dp_without_person", 0) for r in results),
@@ -177,8 +177,8 @@ def publish_dp(job: BatchJob, dp: DPConfig, results: list[dict], conn) -> dict:
         return {"status": DP_REFUSED, "reason": str(err), **figures}
     (job.output / "dp").mkdir(exist_ok=True)
     pq.write_table(released.rows, job.output / "dp" / "part-0.parquet")
-    job.say(f"dp: {released.rows.num_rows:,} groups published over {len(released.spends)} "
-            "window(s), spending recorded in the ledger")  # fmt: skip
+    job.say(f"dp: {released.rows.num_rows:,} groups published in {len(released.spends)} "
+            "release(s) (aggregate × window), their ε and δ recorded in the ledger")  # fmt: skip
     return {"status": DP_PUBLISHED, **figures}
 
 

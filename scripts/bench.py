@@ -1,4 +1,4 @@
-"""scripts/bench accuracy|protection|engine|batch|stream|report: the project's benchmarks."""
+"""scripts/bench accuracy|protection|engine|batch|stream|report|dp: the project's benchmarks."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument(
-        "what", choices=("accuracy", "protection", "engine", "batch", "stream", "report")
+        "what", choices=("accuracy", "protection", "engine", "batch", "stream", "report", "dp")
     )
     parser.add_argument("--rows", type=int, help="rows per generated set")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
 
         rates = tuple(args.rates) if args.rates else (5000, 500, 1000, 2000, 3000)
         result = stream.run(0, args.out, rates, args.seconds, args.profile)
+    elif args.what == "dp":
+        from scripts.benchmarks import dp
+
+        rate = args.rates[0] if args.rates else 2000
+        result = dp.run(args.rows or 1_000_000, args.out, rate, args.seconds)
     elif args.what == "report":
         from scripts.benchmarks import report
 

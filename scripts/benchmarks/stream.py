@@ -125,9 +125,13 @@ def drain(alerts: AlertTimes, expected: set[str], quiet: float = 60, cap: float 
             seen, since = len(alerts.times), time.monotonic()
 
 
-def one_rate(rate: int, seconds: int, out: Path, profile: bool = False) -> dict:
+def one_rate(
+    rate: int, seconds: int, out: Path, profile: bool = False, extra: tuple[str, ...] = (),
+    name: str = "",
+) -> dict:  # fmt: skip
+    """`extra`: more arguments of the job (scripts/benchmarks/dp.py: --dp FILE)."""
     rows = rate * seconds
-    data = out / f"stream-{rate}"
+    data = out / f"stream-{rate}{name}"
     as_of = datetime.now(UTC) + timedelta(seconds=seconds)
     write_dataset("healthcare", rows, data, seed=rate, as_of=as_of, span_seconds=seconds)
     config = PipelineConfig.load()
@@ -147,6 +151,7 @@ def one_rate(rate: int, seconds: int, out: Path, profile: bool = False) -> dict:
             "--config",
             str(config_path),
             "--detached",
+            *extra,
         ],
         detached=True,
     )
