@@ -4,19 +4,26 @@ in one transaction, under a lock per domain, so two jobs cannot both spend a day
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime
 
 from udfs.dp.budget import BudgetExceeded, Spend, overspent, refusal
 from udfs.dp.spec import Budget
 
+SPENT_ON_DAYS = """
+SELECT d, sum(l.epsilon), sum(l.delta)
+FROM unnest(%s::date[]) AS d
+JOIN dp_ledger l ON l.domain = %s
+    AND l.window_start < ((d + 1)::timestamp AT TIME ZONE 'UTC')
+    AND l.window_end > (d::timestamp AT TIME ZONE 'UTC')
+GROUP BY d
+"""
 
-def spent_between(cur, domain: str, start: datetime, end: datetime) -> list[Spend]:
-    cur.execute(
-        """SELECT aggregate, window_start, window_end, epsilon, delta FROM dp_ledger
-           WHERE domain = %s AND window_start < %s AND window_end > %s""",
-        (domain, end, start),
-    )
-    return [Spend(a, ws, we, eps, delta) for a, ws, we, eps, delta in cur.fetchall()]
+
+def spent_on(cur, domain: str, days: list[date]) -> dict[date, tuple[float, float]]:
+    """What the ledger holds for each of `days` (ε, δ of every release whose window covers
+    it), summed by the database: a long window in the ledger costs one row, not its days."""
+    cur.execute(SPENT_ON_DAYS, (days, domain))
+    return {day: (eps, delta) for day, eps, delta in cur.fetchall()}
 
 
 def spend(
@@ -27,12 +34,10 @@ def spend(
     would pass the budget. The caller publishes only after this returns."""
     if not spends:
         return
-    days = [d for s in spends for d in s.days()]
-    start = datetime.combine(min(days), datetime.min.time(), UTC)
-    end = datetime.combine(max(days), datetime.min.time(), UTC) + timedelta(days=1)
+    days = sorted({d for s in spends for d in s.days()})
     with conn, conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"dp_ledger {domain}",))
-        problems = overspent(spent_between(cur, domain, start, end), spends, budget)
+        problems = overspent(spent_on(cur, domain, days), spends, budget)
         if problems:
             raise BudgetExceeded(refusal(problems, source))
         cur.executemany(

@@ -48,7 +48,7 @@ def settings(path, budget: float) -> None:
 def test_the_ledger_refuses_a_run_over_budget_and_the_report_shows_the_spending(
     tmp_path, monkeypatch, capsys
 ):
-    day = f"{random.randint(2200, 2900)}-0{random.randint(1, 9)}-1{random.randint(0, 9)}"
+    day = f"{random.randint(2200, 9000)}-0{random.randint(1, 9)}-1{random.randint(0, 9)}"
     data, dp = tmp_path / "records.csv", tmp_path / "dp.yaml"
     records(data, day)
     settings(dp, budget=1.5)  # room for one release of ε = 1 per day, not two
@@ -87,3 +87,55 @@ def test_the_ledger_refuses_a_run_over_budget_and_the_report_shows_the_spending(
 
     assert report.main(["--since", "1h", "--domain", "healthcare"]) == 0
     assert "per_zip3" in capsys.readouterr().out
+
+
+class Metrics:
+    """A stand-in for Flink's metric group (the function's counters are read back)."""
+
+    def __init__(self):
+        self.counters = {}
+
+    def add_group(self, _name):
+        return self
+
+    def counter(self, name):
+        return self.counters.setdefault(name, Counter())
+
+
+class Counter:
+    def __init__(self):
+        self.value = 0
+
+    def inc(self, n=1):
+        self.value += n
+
+
+class Context:
+    def __init__(self):
+        self.metrics = Metrics()
+
+    def get_metric_group(self):
+        return self.metrics
+
+
+def test_the_streaming_release_publishes_a_window_within_the_budget_and_refuses_the_next(tmp_path):
+    from udfs.dp.spec import load_dp
+    from udfs.flink.dp import ReleaseDP
+    from udfs.schema import load_schema
+
+    settings(tmp_path / "dp.yaml", budget=1.5)
+    config = load_dp(load_schema("healthcare"), tmp_path / "dp.yaml")
+    year = random.randint(2200, 9000)
+    items = [f"tok_ssn_{i}\x1f10001\x1f1\x1f0.0" for i in range(300)]
+    function, context = ReleaseDP(config, "per_zip3", "stream-job-1"), Context()
+    function.open(context)
+    try:
+        first = list(function.eval(f"{year}-05-01 10:00:00", f"{year}-05-01 11:00:00", items))
+        later = list(function.eval(f"{year}-05-01 11:00:00", f"{year}-05-01 12:00:00", items))
+    finally:
+        function.close()
+    assert len(first) == 1 and first[0][1] == "per_zip3" and first[0][4] == '{"zip_code": "100"}'
+    assert later == []  # the day's budget (1.5) has room for one release of ε = 1
+    counters = context.metrics.counters
+    assert counters["dp_groups_published"].value == 1
+    assert counters["dp_windows_refused"].value == 1

@@ -152,7 +152,11 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
 def dp_settings(tmp_path, records_csv) -> Path:
     """One tumbling window holding every record (its size picked so that none straddles)."""
     with open(records_csv, newline="") as handle:
-        stamps = [r["created_at"] for r in csv.DictReader(handle) if (r.get("created_at") or "").endswith("Z")]
+        stamps = [
+            r["created_at"]
+            for r in csv.DictReader(handle)
+            if (r.get("created_at") or "").endswith("Z")
+        ]
     minutes = [int(parse_timestamp(t).timestamp() // 60) for t in stamps if valid_time(t)]
     size = next(m for m in range(7 * 1440, 8 * 1440) if min(minutes) // m == max(minutes) // m)
     path = tmp_path / "dp.yaml"

@@ -45,3 +45,14 @@ def test_a_bad_as_of_is_a_clear_error(capsys):
     code = stream_compliance.main(["--domain", "healthcare", "--output", "o", "--as-of", "soon",
                                    "--throwaway-key"])  # fmt: skip
     assert code == 2 and "Invalid isoformat string: 'soon'" in capsys.readouterr().err
+
+
+def test_dp_takes_the_domains_settings_or_a_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "k" * 32)
+    base = ["--domain", "financial", "--output", str(tmp_path)]
+    off = cli.resolve(cli.parse(parser(), base))
+    default = cli.resolve(cli.parse(parser(), [*base, "--dp"]))
+    given = cli.resolve(cli.parse(parser(), [*base, "--dp", "mine.yaml"]))
+    assert off.dp_path is None
+    assert default.dp_path.parts[-2:] == ("dp", "financial.yaml") and default.dp_path.is_file()
+    assert given.dp_path.name == "mine.yaml" and given.dp_path.is_absolute()

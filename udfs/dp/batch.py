@@ -41,16 +41,16 @@ def merge_split_pairs(tables: list[pa.Table], config: DPConfig) -> pa.Table:
 def release_from_files(paths: list[str], config: DPConfig, job_id: str) -> Released:
     """The release over the splits' pairs files: their days → one window over the input
     (batch_window: input) or a window per day. Records without an event date take no part."""
-    staged = merge_split_pairs([pq.read_table(p) for p in paths], config)
+    tables = [pq.read_table(p) for p in paths]
+    staged = pa.concat_tables(tables) if tables else merge_split_pairs([], config)
     staged = staged.filter(pc.not_equal(staged.column("window"), ""))
-    days = sorted(set(staged.column("window").to_pylist()))
+    days = sorted(pc.unique(staged.column("window")).to_pylist())
     by_aggregate = {}
-    for aggregate in config.aggregates:
+    for aggregate in config.aggregates:  # one group-by per aggregate over every split's pairs
         mine = staged.filter(pc.equal(staged.column(AGGREGATE), aggregate.name)).select(PAIRS.names)
         if config.batch_window == WHOLE_INPUT:
-            mine = merge_pairs([mine.set_column(0, "window", pa.repeat(pa.scalar(WHOLE_INPUT),
-                                                                       mine.num_rows))])  # fmt: skip
-        by_aggregate[aggregate.name] = mine
+            mine = mine.set_column(0, "window", pa.repeat(pa.scalar(WHOLE_INPUT), mine.num_rows))
+        by_aggregate[aggregate.name] = merge_pairs([mine])
     if not days:
         windows = {}
     elif config.batch_window == WHOLE_INPUT:

@@ -47,9 +47,12 @@ def per_day(spends: Iterable[Spend]) -> dict[date, tuple[float, float]]:
     return {day: (eps, delta) for day, (eps, delta) in totals.items()}
 
 
-def overspent(spent: Iterable[Spend], new: list[Spend], budget: Budget) -> list[str]:
-    """The days the new releases would take past the budget, each said with its figures."""
-    before, asked = per_day(spent), per_day(new)
+def overspent(
+    before: dict[date, tuple[float, float]], new: list[Spend], budget: Budget
+) -> list[str]:
+    """The days the new releases would take past the budget, each said with its figures.
+    `before`: what the ledger holds for those days (connectors.ledger sums it in SQL)."""
+    asked = per_day(new)
     problems = []
     for day in sorted(asked):
         eps, delta = (a + b for a, b in zip(before.get(day, (0.0, 0.0)), asked[day], strict=True))

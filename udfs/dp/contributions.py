@@ -94,15 +94,21 @@ def bound(
     n = pairs_table.column("n").to_numpy()
     kept_n = np.minimum(n, aggregate.max_records)
     kept_s = pairs_table.column("s").to_numpy() * (kept_n / n)
-    who = pc.binary_join_element_wise(pairs_table.column("window"), pairs_table.column("person"),
-                                      SEPARATOR).combine_chunks()  # fmt: skip
-    codes = pc.dictionary_encode(who).indices.to_numpy()
-    order = np.lexsort((rng.random(len(codes)), codes))  # by person, at random within
-    sorted_codes = codes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    run_start = np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
-    keep = np.zeros(len(codes), dtype=bool)
-    keep[order[np.arange(len(codes)) - run_start < aggregate.max_groups]] = True
+    windows = pairs_table.column("window")
+    person = pairs_table.column("person")
+    if pc.count_distinct(windows).as_py() > 1:
+        person = pc.binary_join_element_wise(windows, person, SEPARATOR)
+    codes = pc.dictionary_encode(person.combine_chunks()).indices.to_numpy()
+    groups_of = np.bincount(codes)  # each person's groups in the window
+    keep = np.ones(len(codes), dtype=bool)
+    over = np.flatnonzero(groups_of[codes] > aggregate.max_groups)
+    if len(over):  # only those with more groups than the bound are cut, at random
+        sub = codes[over]
+        order = np.lexsort((rng.random(len(sub)), sub))  # by person, at random within
+        sorted_codes = sub[order]
+        starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+        run_start = np.repeat(starts, np.diff(np.r_[starts, len(sub)]))
+        keep[over[order[np.arange(len(sub)) - run_start >= aggregate.max_groups]]] = False
     kept = pa.table({"window": pairs_table.column("window"), "group": pairs_table.column("group"),
                      "count": pa.array(kept_n), "sum": pa.array(kept_s)}).filter(pa.array(keep))  # fmt: skip
     summed = kept.group_by(["window", "group"], use_threads=False).aggregate(

@@ -23,12 +23,12 @@ def test_hourly_windows_of_a_day_add_up():
 
 
 def test_a_release_within_the_budget_passes_and_one_past_it_is_refused_with_its_day():
-    spent = [Spend("a", at(1), at(3), 2.0, 1e-6)]
+    spent = per_day([Spend("a", at(1), at(3), 2.0, 1e-6)])
     assert overspent(spent, [Spend("b", at(2), at(3), 1.0, 1e-6)], BUDGET) == []
     problems = overspent(spent, [Spend("b", at(2), at(4), 1.5, 1e-6)], BUDGET)
     assert len(problems) == 1 and problems[0].startswith("2026-03-02")
 
 
 def test_delta_is_budgeted_too():
-    problems = overspent([], [Spend("a", at(1), at(2), 0.1, 2e-5)], BUDGET)
+    problems = overspent({}, [Spend("a", at(1), at(2), 0.1, 2e-5)], BUDGET)
     assert problems and "δ=2e-05" in problems[0]

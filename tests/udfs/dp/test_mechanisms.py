@@ -80,5 +80,8 @@ def test_published_rows_say_their_epsilon_delta_window_and_mechanism():
     [row] = publish_rows({"c": big}, {"w": window}, config, "job1").rows.to_pylist()
     assert json.loads(row["group"]) == {"zip": "100"}
     assert (row["epsilon"], row["delta"]) == (1.0, 1e-6)
-    assert (row["window_start"], row["window_end"]) == ("2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z")
+    assert (row["window_start"], row["window_end"]) == (
+        "2026-01-01T00:00:00Z",
+        "2026-01-03T00:00:00Z",
+    )
     assert abs(row["value"] - 500) < 100

@@ -39,3 +39,39 @@ def test_the_step_reads_lines_in_batch_and_messages_with_their_rowtime_in_stream
     streaming = sql.processed_sql(["kind", "record_id"], False)
     assert "process_input(message, source_ts) AS r, rowtime" in streaming
     assert "r.`record_id` AS `record_id`" in streaming
+
+
+def test_private_pairs_count_per_window_person_and_raw_values_in_both_modes():
+    streaming = sql.dp_pairs_sql("ssn", ["zip_code"], "0.0", batch=False, minutes=60)
+    bounded = sql.dp_pairs_sql("ssn", ["zip_code"], "0.0", batch=True, minutes=60)
+    assert "GROUP BY TUMBLE(rowtime, INTERVAL '60' MINUTE(2)), `ssn`, `zip_code`" in streaming
+    assert "TUMBLE_ROWTIME(rowtime" in streaming  # the next window groups by it
+    assert "DESCRIPTOR(rowtime), INTERVAL '60' MINUTE(2)" in bounded
+    for text in (streaming, bounded):
+        assert "COUNT(*) AS n, SUM(0.0) AS s" in text
+
+
+def test_private_records_are_on_time_and_have_a_person():
+    text = sql.dp_records_sql(["ssn", "zip_code"], "ssn", batch=False)
+    assert "CURRENT_WATERMARK" in text and "`ssn` <> ''" in text
+    assert "CURRENT_WATERMARK" not in sql.dp_records_sql(["ssn"], "ssn", batch=True)
+
+
+def test_a_measured_value_is_clamped_and_unreadable_ones_count_as_zero():
+    assert sql.clamped_sql(None, (0, 0)) == "0.0"
+    text = sql.clamped_sql("transaction_amount", (0.0, 1000.0))
+    assert text == ("LEAST(GREATEST(COALESCE(TRY_CAST(TRIM(`transaction_amount`) AS DOUBLE), "
+                    "0.0), 0.0), 1000.0)")  # fmt: skip
+
+
+def test_each_window_is_one_call_and_goes_to_both_private_sinks():
+    release = sql.dp_release_sql("dp_pairs_0", "dp_release_0", "ssn", ["zip_code"], False, 60,
+                                 ["aggregate", "window_start", "group"])  # fmt: skip
+    assert "GROUP BY TUMBLE(rt, INTERVAL '60' MINUTE(2))" in release
+    assert "LATERAL TABLE(dp_release_0(ws, we, items))" in release
+    assert "CHR(31)" in release and "COALESCE(CAST(`zip_code` AS STRING), '')" in release
+    inserts = sql.dp_inserts(
+        ["dp_released_0", "dp_released_1"], ["aggregate", "window_start", "group"]
+    )
+    assert [i.split()[2] for i in inserts] == ["dp_sink", "dp_topic_sink"]
+    assert all("UNION ALL" in i for i in inserts)
