@@ -80,6 +80,7 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
         settings["python.fn-execution.bundle.size"] = str(s.bundle_size)
         settings["execution.checkpointing.interval"] = f"{s.checkpoint_interval_ms} ms"
         settings["execution.checkpointing.mode"] = "EXACTLY_ONCE"
+        settings["execution.checkpointing.unaligned.enabled"] = str(s.unaligned_checkpoints).lower()
         settings["pipeline.auto-watermark-interval"] = "200 ms"
         settings["table.exec.source.idle-timeout"] = f"{s.idle_timeout_ms} ms"
     return settings

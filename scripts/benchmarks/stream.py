@@ -127,9 +127,10 @@ def drain(alerts: AlertTimes, expected: set[str], quiet: float = 60, cap: float 
 
 def one_rate(
     rate: int, seconds: int, out: Path, profile: bool = False, extra: tuple[str, ...] = (),
-    name: str = "",
+    name: str = "", flink: dict[str, str] | None = None,
 ) -> dict:  # fmt: skip
-    """`extra`: more arguments of the job (scripts/benchmarks/dp.py: --dp FILE)."""
+    """`extra`: more arguments of the job (scripts/benchmarks/dp.py: --dp FILE); `flink`: Flink
+    options over the pipeline settings' (an experiment's)."""
     rows = rate * seconds
     data = out / f"stream-{rate}{name}"
     as_of = datetime.now(UTC) + timedelta(seconds=seconds)
@@ -137,7 +138,8 @@ def one_rate(
     config = PipelineConfig.load()
     suffix = uuid.uuid4().hex[:8]
     topics = {role: f"bench-{role}-{suffix}" for role in config.kafka.topics}
-    config = replace(config, kafka=replace(config.kafka, topics=topics))
+    config = replace(config, kafka=replace(config.kafka, topics=topics),
+                     flink={**config.flink, **(flink or {})})  # fmt: skip
     config_path = config.dump(data / "pipeline.yaml")
     expected = expected_alerts(data / "records.jsonl", config.alerts.min_severity)
     os.environ.setdefault("COMPLIANCE_TOKEN_KEY", "bench-key-" + uuid.uuid4().hex)
