@@ -160,6 +160,8 @@ def value_of(hint: Any, value: Any, source: str, key: str) -> Any:
         if not isinstance(value, dict):
             raise SchemaError(f"{source}: {key} should be a mapping")
         return {str(k): str(v) for k, v in value.items()}
+    if base is bool and isinstance(value, bool):
+        return value
     if base is int and not isinstance(value, bool):
         try:
             return int(value)

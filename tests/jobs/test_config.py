@@ -62,3 +62,12 @@ def test_flink_settings_come_from_the_python_section_and_pass_flink_through(tmp_
 def test_the_cli_prints_the_settings_in_effect(capsys):
     assert config.main([]) == 0
     assert "window_ms: 60000" in capsys.readouterr().out
+
+
+def test_a_switch_takes_true_or_false_only(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("stream: {unaligned_checkpoints: false}\n")
+    assert PipelineConfig.load(path).stream.unaligned_checkpoints is False
+    path.write_text("stream: {unaligned_checkpoints: 'no'}\n")
+    with pytest.raises(SchemaError, match="unaligned_checkpoints should be bool"):
+        PipelineConfig.load(path)
