@@ -4,7 +4,7 @@ in one transaction, under a lock per domain, so two jobs cannot both spend a day
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from udfs.dp.budget import BudgetExceeded, Spend, overspent, refusal
 from udfs.dp.spec import Budget
@@ -47,19 +47,3 @@ def spend(
             [(domain, s.aggregate, s.window_start, s.window_end, s.epsilon, s.delta,
               mechanisms.get(s.aggregate, ""), job_id) for s in spends],
         )  # fmt: skip
-
-
-def spent_by_day(conn, since: datetime) -> list[tuple]:
-    """(domain, day, ε, δ, releases) per day of event time from `since`, for the report."""
-    with conn, conn.cursor() as cur:
-        cur.execute(
-            """SELECT domain, d::date AS day, sum(epsilon), sum(delta), count(*)
-               FROM dp_ledger,
-                    generate_series(date_trunc('day', window_start AT TIME ZONE 'UTC'),
-                                    (window_end AT TIME ZONE 'UTC') - interval '1 microsecond',
-                                    interval '1 day') AS d
-               WHERE window_end > %s
-               GROUP BY domain, d::date ORDER BY domain, day""",
-            (since,),
-        )
-        return cur.fetchall()

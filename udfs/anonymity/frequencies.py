@@ -39,7 +39,7 @@ def counted_columns(anonymity: dict[str, Any]) -> list[str]:
     return [*qis, sensitive] if anonymity.get("l_diversity") and sensitive else qis
 
 
-def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+def as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Values as the search sees them: strings, a null as "" (as `factorize` reads it)."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
@@ -48,7 +48,7 @@ def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 def count_groups(records: pa.Table, anonymity: dict[str, Any]) -> pa.Table:
     """One row per distinct combination of the counted columns, with its count."""
-    keyed = {c: _as_text(records.column(c)) for c in counted_columns(anonymity)}
+    keyed = {c: as_text(records.column(c)) for c in counted_columns(anonymity)}
     ones = pa.array(np.ones(records.num_rows, np.int64))
     return merge_counts([pa.table({**keyed, COUNT: ones})], anonymity)
 
@@ -147,7 +147,7 @@ def decide(counts: pa.Table, anonymity: dict[str, Any]) -> Decided:
 
 def generalize_column(column: pa.ChunkedArray | pa.Array, hierarchy, level: int) -> pa.Array:
     """Each distinct value generalized once (a null as ""), as the search labelled it."""
-    encoded = pc.dictionary_encode(_as_text(column))
+    encoded = pc.dictionary_encode(as_text(column))
     labels = pa.array([hierarchy.generalize(v, level) for v in encoded.dictionary.to_pylist()],
                       pa.string())  # fmt: skip
     return labels.take(encoded.indices)

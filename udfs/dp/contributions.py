@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.anonymity.frequencies import SEPARATOR, generalize_column
+from udfs.anonymity.frequencies import SEPARATOR, as_text, generalize_column
 from udfs.anonymity.hierarchies import Hierarchy
 from udfs.dp.spec import Aggregate
 
@@ -21,16 +21,10 @@ GROUPS = pa.schema([("window", pa.string()), ("group", pa.string()), ("count", p
                     ("sum", pa.float64())])  # fmt: skip
 
 
-def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    return pc.fill_null(column.cast(pa.string()), "")
-
-
 def group_key(table: pa.Table, aggregate: Aggregate, hierarchies: dict[str, Hierarchy]) -> pa.Array:
     """Each row's group: its group-by values generalized to their levels, joined by SEPARATOR."""
     parts = [
-        _text(table.column(c)) if level is None
+        as_text(table.column(c)) if level is None
         else generalize_column(table.column(c), hierarchies[c], level)
         for c, level in aggregate.group_by
     ]  # fmt: skip
@@ -39,8 +33,8 @@ def group_key(table: pa.Table, aggregate: Aggregate, hierarchies: dict[str, Hier
 
 def clamped(values: pa.ChunkedArray | pa.Array, bounds: tuple[float, float]) -> np.ndarray:
     """Each value as a number in [low, high]; a missing or unreadable one counts as 0, clamped."""
-    text = pc.utf8_trim_whitespace(_text(values))
-    numbers = np.array([0.0] * len(text), dtype=np.float64)
+    text = pc.utf8_trim_whitespace(as_text(values))
+    numbers = np.zeros(len(text))
     readable = pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
     mask = readable.to_numpy(zero_copy_only=False)
     if mask.any():
@@ -56,7 +50,7 @@ def pairs(
     person, group); and how many records were left out for want of a person. `counted`: each
     row's record count and clamped sum when the rows are already counted (the streaming job's
     SQL counts per person and raw values before the Python call)."""
-    who = _text(table.column(person))
+    who = as_text(table.column(person))
     known = pc.not_equal(who, "")
     n = table.num_rows
     windows = pa.repeat(pa.scalar(window), n) if isinstance(window, str) else window
