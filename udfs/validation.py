@@ -53,6 +53,11 @@ _PROBLEM = {
 }
 
 
+def missing_reason(name: str) -> str:
+    """The quarantine reason of a record without its required field `name`."""
+    return f"missing required field {name}"
+
+
 def _is_valid(kind: str, text: str) -> bool:
     # The parsers' own messages quote the value; callers get a fixed phrase instead.
     try:
@@ -78,7 +83,7 @@ def validate_record(record: dict[str, str | None], schema: DomainSchema) -> None
         value = record.get(spec.name)
         if value is None or value == "":
             if spec.required:
-                raise RecordInvalid(f"missing required field {spec.name}")
+                raise RecordInvalid(missing_reason(spec.name))
             continue
         if len(value) > MAX_FIELD_CHARS:
             raise RecordInvalid(f"field {spec.name} longer than {MAX_FIELD_CHARS} characters")

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from udfs.arrow import as_bool, byte_lengths, matches, small, strings_at
 from udfs.engine.timestamps import dates_valid, parse_timestamps
 from udfs.schema import DomainSchema
-from udfs.validation import _PROBLEM, MAX_FIELD_CHARS, _is_valid
+from udfs.validation import _PROBLEM, MAX_FIELD_CHARS, _is_valid, missing_reason
 
 # Shapes whose validity needs no Python: anything else is judged by udfs.validation itself.
 _DECIMAL = r"^-?\d{1,15}(?:\.\d{1,15})?$"
@@ -67,7 +67,7 @@ def validate_columns(values: dict[str, pa.Array | None], schema: DomainSchema, n
         empty = lengths == 0
         if spec.required:
             failed = empty & open_rows
-            reasons[failed] = f"missing required field {spec.name}"
+            reasons[failed] = missing_reason(spec.name)
             open_rows &= ~failed
         if column is None:
             continue
