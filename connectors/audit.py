@@ -78,13 +78,14 @@ def finish_run(conn, job_id: str, status: str, summary: dict[str, Any], finished
         cur.execute(
             """UPDATE job_runs SET finished_at = %s, status = %s, records_in = %s, published = %s,
                    suppressed = %s, quarantined = %s, violations = %s, information_loss = %s,
-                   summary = %s
+                   summary = %s, quality = %s
                WHERE job_id = %s""",
             (
                 finished, status, summary.get("records_in"), summary.get("published"),
                 summary.get("suppressed"), summary.get("quarantined"),
                 summary.get("violations", {}).get("total"), summary.get("information_loss"),
-                json.dumps(summary), job_id,
+                json.dumps(summary),
+                json.dumps(summary["quality"]) if summary.get("quality") else None, job_id,
             ),
         )  # fmt: skip
         for reason, count in (summary.get("quarantine_reasons") or {}).items():

@@ -104,3 +104,18 @@ def producer(settings: KafkaSettings | None = None, **overrides):
 
     settings = settings or KafkaSettings.from_env()
     return Producer({"bootstrap.servers": settings.bootstrap_servers, "linger.ms": 5, **overrides})
+
+
+def end_offsets(topic: str, settings: KafkaSettings | None = None) -> dict[str, int]:
+    """Each partition's next offset (what has been written so far), for the lineage."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    settings = settings or KafkaSettings.from_env()
+    consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers,
+                         "group.id": "flink-compliance-lineage", "enable.auto.commit": False})  # fmt: skip
+    try:
+        partitions = consumer.list_topics(topic, timeout=15).topics[topic].partitions
+        return {str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=15)[1]
+                for p in sorted(partitions)}  # fmt: skip
+    finally:
+        consumer.close()

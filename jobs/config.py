@@ -42,6 +42,7 @@ class KafkaSettings:
             "alerts": "compliance-alerts",
             "quarantine": "compliance-quarantine",
             "dp": "compliance-dp",  # the private aggregates' releases
+            "quality": "compliance-quality",  # windows whose data quality fell below threshold
         }
     )
     partitions: int = 3  # of the topics the jobs create
@@ -99,6 +100,15 @@ class BatchSettings:
 
 
 @dataclass(frozen=True)
+class LineageSettings:
+    # OpenLineage run events: "file" (lineage/events.jsonl under the run's output), "http" (a
+    # lineage server such as Marquez at `url`), or "none".
+    transport: str = "file"
+    url: str = ""  # http: the server's base URL (the client posts to <url>/api/v1/lineage)
+    namespace: str = "flink-compliance"  # the jobs' namespace in the events
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     parallelism: int = 2
     python: PythonSettings = field(default_factory=PythonSettings)
@@ -107,6 +117,7 @@ class PipelineConfig:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     stream: StreamSettings = field(default_factory=StreamSettings)
     batch: BatchSettings = field(default_factory=BatchSettings)
+    lineage: LineageSettings = field(default_factory=LineageSettings)
 
     @classmethod
     def load(cls, path: Path | None = None) -> PipelineConfig:
