@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from connectors import audit, files, lake
+from connectors import audit, files, lake, lineage
 from connectors.files import InputError
 from connectors.splits import Split, plan_for_workers
 from connectors.staging import commit as staging_commit
@@ -29,12 +30,17 @@ from connectors.staging import commit_partitioned
 from jobs import cli
 from jobs.config import PipelineConfig
 from jobs.runtime import first_results, task_table
-from udfs.anonymity.frequencies import Decided, decide, merge_counts
-from udfs.anonymity.release import NOT_RELEASED
+from udfs.anonymity.frequencies import COUNT, Decided, decide, merge_counts
+from udfs.anonymity.release import DEFAULT_MAX_SUPPRESSION, NOT_RELEASED, k_of
 from udfs.dp.batch import release_from_files
 from udfs.dp.budget import BudgetExceeded
 from udfs.dp.spec import DPConfig, load_dp
 from udfs.protect.tokenize import TokenKeyMissing
+from udfs.quality.measure import count_distinct_ids
+from udfs.quality.measure import merge as merge_quality
+from udfs.quality.score import Quality
+from udfs.quality.score import score as score_quality
+from udfs.quality.spec import QualityConfig, load_quality
 from udfs.rules.ruleset import build_rule_set
 from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
 from udfs.summary import BatchSummary, Timings
@@ -42,6 +48,7 @@ from udfs.summary import BatchSummary, Timings
 JOB_NAME = "flink-compliance batch"
 EXIT_NOT_RELEASED = 3  # scanned, outputs and summary written, but no k-anonymous lake
 EXIT_DP_REFUSED = 4  # all written but the private aggregates: the budget would be exceeded
+EXIT_QUALITY = 5  # quarantine, violations and summary written; data quality below threshold
 STAGING = "_staging"
 OUTPUT_DIRS = ("lake", "violations", "quarantine", "dp", STAGING)
 DP_PUBLISHED, DP_REFUSED = "published", "refused"
@@ -65,6 +72,9 @@ class BatchJob:
     audit: bool = False
     parallelism: int | None = None
     dp_path: Path | None = None  # publish the private aggregates of this settings file
+    quality: bool = True  # measure data quality; below its thresholds publish no lake
+    quality_path: Path | None = None  # default conf/quality/<domain>.yaml
+    publish_below_threshold: bool = False  # publish the lake even below the quality thresholds
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     quiet: bool = False
@@ -77,6 +87,7 @@ class BatchJob:
 def build(
     t_env, job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
     splits: list[Split], engine: type | None = None, buckets: int = 1, dp: DPConfig | None = None,
+    quality: QualityConfig | None = None,
 ):  # fmt: skip
     """The scan graph: the input's splits → ScanSplits (each worker reads its splits, runs the
     engine and writes its attempt's files) → one JSON summary per split, collected by the
@@ -87,7 +98,7 @@ def build(
     function = ScanSplits(
         (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key),
         layouts, str(job.output / STAGING), job.domain, job.job_id, job.started_at,
-        job.pipeline.batch.read_bytes, engine or Engine, buckets, dp,
+        job.pipeline.batch.read_bytes, engine or Engine, buckets, dp, quality,
     )  # fmt: skip
     rows = [(s.index, s.path, s.start, s.end) for s in splits]
     fields = [("split", "INT"), ("path", "STRING"), ("start", "BIGINT"), ("end", "BIGINT")]
@@ -190,7 +201,8 @@ def run(job: BatchJob) -> dict:
         build_rule_set(rules_config, schema, job.as_of)  # a bad rule or plugin: said here
         layouts = files.read_layouts(job.input, schema)  # clear header errors up front
         dp = load_dp(schema, job.dp_path) if job.dp_path else None
-        lake.prepare_output(job.output, (*OUTPUT_DIRS, "summary.json"))
+        quality = load_quality(schema, job.quality_path) if job.quality else None
+        lake.prepare_output(job.output, (*OUTPUT_DIRS, "summary.json", "lineage"))
     except (SchemaError, InputError) as err:
         raise JobFailed(str(err)) from None
     except OSError as err:
@@ -198,10 +210,17 @@ def run(job: BatchJob) -> dict:
     try:
         with audit.recorded_run(job.audit, job.job_id, JOB_NAME, job.domain, "BATCH",
                                 datetime.fromtimestamp(started_wall, UTC)) as record:  # fmt: skip
-            with dp_ledger(dp is not None, record.conn) as ledger_conn:
-                summary = _run(job, schema, rules_config, layouts, started, record.conn,
-                               dp, ledger_conn)  # fmt: skip
+            trail = run_lineage(job, schema, quality, record.conn, layouts)
+            trail.start()
+            try:
+                with dp_ledger(dp is not None, record.conn) as ledger_conn:
+                    summary = _run(job, schema, rules_config, layouts, started, record.conn,
+                                   dp, ledger_conn, quality)  # fmt: skip
+            except BaseException as err:
+                trail.fail(str(err) or type(err).__name__)
+                raise
             record.summary = summary.as_dict()
+            trail.complete(batch_outputs(job), record.summary.get("quality"))
     except audit.AuditUnavailable as err:
         raise JobFailed(str(err)) from None
     finally:
@@ -209,9 +228,36 @@ def run(job: BatchJob) -> dict:
     return record.summary
 
 
+def run_lineage(job: BatchJob, schema: DomainSchema, quality: QualityConfig | None, conn,
+                layouts: dict[str, str]) -> lineage.RunLineage:  # fmt: skip
+    """The run's OpenLineage events: the input files with their sizes and checksums."""
+    trail = lineage.RunLineage(
+        JOB_NAME.replace(" ", "."), job.job_id, job.domain, "BATCH",
+        [(f.name, f.type) for f in schema.fields],
+        lineage.versions(job.domain, job.rules_path, quality), job.pipeline.lineage, job.output,
+        conn,
+    )  # fmt: skip
+    trail.inputs = [lineage.file_source(Path(p)) for p in sorted(layouts)]
+    return trail
+
+
+def batch_outputs(job: BatchJob) -> list[lineage.Source]:
+    """What the run wrote: each lake partition, violations, quarantine, private aggregates,
+    the summary, and with --audit the audit tables."""
+    out = job.output
+    found = lineage.lake_partitions(out / "lake")
+    found += [lineage.dir_source(out / d) for d in ("violations", "quarantine", "dp")
+              if (out / d).is_dir() and any((out / d).iterdir())]  # fmt: skip
+    found.append(lineage.file_source(out / "summary.json"))
+    if job.audit:
+        found += lineage.audit_tables()
+    return found
+
+
 def scan_table(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
     splits: list[Split], engine: type | None = None, buckets: int = 1, dp: DPConfig | None = None,
+    quality: QualityConfig | None = None,
 ):  # fmt: skip
     """A BATCH table environment for the job, and its scan graph ready to execute."""
     from jobs.runtime import ship_plugins, stream_table_env
@@ -226,12 +272,15 @@ def scan_table(
     _, t_env = stream_table_env(batch=True, settings=settings)
     rules_config = ship_plugins(t_env, rules_config)
     t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
-    return t_env, build(t_env, job, schema, rules_config, layouts, splits, engine, buckets, dp)
+    return t_env, build(
+        t_env, job, schema, rules_config, layouts, splits, engine, buckets, dp, quality
+    )
 
 
 def _run(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
     started: float, conn=None, dp: DPConfig | None = None, ledger_conn=None,
+    quality: QualityConfig | None = None,
 ) -> BatchSummary:  # fmt: skip
     workers = job.parallelism or job.pipeline.parallelism
     splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, workers)
@@ -240,7 +289,8 @@ def _run(
             f"job id {job.job_id}")  # fmt: skip
     # Release tasks: enough for every worker, each holding at most ~release_mib of the input.
     buckets = max(2 * workers, min(512, size // job.pipeline.batch.release_bytes))
-    t_env, table = scan_table(job, schema, rules_config, layouts, splits, buckets=buckets, dp=dp)
+    t_env, table = scan_table(job, schema, rules_config, layouts, splits, buckets=buckets, dp=dp,
+                              quality=quality)  # fmt: skip
     startup = time.perf_counter() - started
     job.say("phase 1/2: scan (validate, detect, protect) in Flink ...")
     scan_started = time.perf_counter()
@@ -258,8 +308,14 @@ def _run(
     if conn is not None:
         upserted = audit.upsert_violations(conn, lake.parquet_files(job.output / "violations"))
         job.say(f"audit: {upserted:,} violations upserted")
-    released, lake_files = release(job, schema, t_env, size)
-    private = publish_dp(job, dp, results, ledger_conn) if dp is not None else None
+    measured = measure_quality(job, quality, results) if quality is not None else None
+    if measured is not None and not measured.passed and not job.publish_below_threshold:
+        job.say(f"data quality: {'; '.join(measured.failures)} — the lake is not published "
+                "(--publish-below-threshold publishes it anyway)")  # fmt: skip
+        released, lake_files, private = withheld(job, schema, measured), 0, None
+    else:
+        released, lake_files = release(job, schema, t_env, size)
+        private = publish_dp(job, dp, results, ledger_conn) if dp is not None else None
     release_seconds = time.perf_counter() - release_started
     summary = BatchSummary(
         job_id=job.job_id, domain=job.domain, input=str(job.input), output=str(job.output),
@@ -268,7 +324,7 @@ def _run(
         quarantine_reasons=lake.count_by(job.output / "quarantine", "reason"),
         violations_by_regulation=lake.count_by(job.output / "violations", "regulation"),
         timings=Timings(time.perf_counter() - started, startup, scan_seconds, release_seconds),
-        dp=private,
+        dp=private, quality=measured.as_dict() if measured is not None else None,
     )  # fmt: skip
     summary_path = job.output / "summary.json"
     summary_path.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
@@ -277,10 +333,40 @@ def _run(
     return summary
 
 
+def measure_quality(job: BatchJob, quality: QualityConfig, results: list[dict]) -> Quality:
+    """The run's data quality from the splits' counts; uniqueness over every split's ids."""
+    counts = merge_quality([r["quality"] for r in results if "quality" in r])
+    ids = [pq.read_table(p) for p in sorted((job.output / STAGING / "ids").glob("*.parquet"))]
+    counts["distinct_ids"] = count_distinct_ids(ids)
+    measured = score_quality(counts, quality)
+    job.say(f"data quality {measured.score:.3f} ({measured.level}): "
+            + ", ".join(f"{m} {v:.3f}" for m, v in measured.metrics.items()))  # fmt: skip
+    return measured
+
+
+def withheld(job: BatchJob, schema: DomainSchema, measured: Quality) -> Decided:
+    """No lake: every staged record held back, the quality failures as the reason."""
+    staging, anonymity = job.output / STAGING, schema.anonymity
+    counts = [pq.read_table(p) for p in sorted((staging / "frequencies").glob("*.parquet"))]
+    staged = sum(pc.sum(t.column(COUNT)).as_py() or 0 for t in counts)
+    lake.fresh_dir(job.output / "lake")
+    return Decided(
+        None, k=k_of(anonymity), max_suppression=float(anonymity.get("max_suppression", DEFAULT_MAX_SUPPRESSION)),
+        staged=staged, suppressed=staged, information_loss=None, lattice_nodes_checked=None,
+        reason=f"data quality: {'; '.join(measured.failures)}",
+    )  # fmt: skip
+
+
 def job_from_args(argv: list[str] | None) -> BatchJob:
     inputs = "a CSV file or a directory of CSV files"
     parser = cli.job_parser("jobs.batch_compliance", __doc__, inputs, True)
-    return BatchJob(**cli.resolve(cli.parse(parser, argv)).kwargs())
+    parser.add_argument(
+        "--publish-below-threshold", action="store_true",
+        help="publish the lake even when data quality is below its thresholds (exit code 5)",
+    )  # fmt: skip
+    args = cli.parse(parser, argv)
+    return BatchJob(**cli.resolve(args).kwargs(),
+                    publish_below_threshold=args.publish_below_threshold)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,6 +382,13 @@ def main(argv: list[str] | None = None) -> int:
     if summary["status"] == NOT_RELEASED:
         print(f"not released: {summary['reason']} (see {where})", file=sys.stderr)
     print(json.dumps({k: summary[k] for k in SHOWN}))
+    quality = summary.get("quality") or {}
+    if quality and not quality["passed"]:
+        failed = "; ".join(quality["failures"])
+        published = "published anyway" if job.publish_below_threshold else "not published"
+        print(f"error: data quality below threshold: {failed}; the lake was {published} "
+              f"(see {where})", file=sys.stderr)  # fmt: skip
+        return EXIT_QUALITY
     if summary["status"] == NOT_RELEASED:
         return EXIT_NOT_RELEASED
     if (summary.get("dp") or {}).get("status") == DP_REFUSED:

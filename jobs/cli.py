@@ -50,6 +50,13 @@ def job_parser(
         "their budget is kept in the audit database",
     )  # fmt: skip
     parser.add_argument(
+        "--quality", type=Path, metavar="FILE",
+        help="data-quality settings YAML (default conf/quality/<domain>.yaml)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-quality", action="store_true", help="do not measure data quality (benchmarks)"
+    )
+    parser.add_argument(
         "--throwaway-key",
         action="store_true",
         help="tokenize with a random key (demo only: tokens will not join)",
@@ -77,6 +84,8 @@ class Common:
     audit: bool
     parallelism: int | None
     dp_path: Path | None  # the aggregates' settings, or None: no private aggregates
+    quality: bool  # measure data quality (and stop below its thresholds)
+    quality_path: Path | None  # the quality settings; None: conf/quality/<domain>.yaml
 
     def kwargs(self) -> dict[str, Any]:
         """The fields by name, as they are (a job dataclass takes them as keywords)."""
@@ -99,4 +108,6 @@ def resolve(args: argparse.Namespace) -> Common:
         parallelism=args.parallelism,
         dp_path=None if args.dp is None else
         dp_spec.default_path(args.domain) if args.dp == DP_DEFAULT else Path(args.dp).resolve(),
+        quality=not args.no_quality,
+        quality_path=args.quality.resolve() if args.quality else None,
     )  # fmt: skip

@@ -33,6 +33,7 @@ class BatchSummary:
     timings: Timings
     throwaway_key: bool = False
     dp: dict[str, Any] | None = None  # the private aggregates' figures (jobs.batch_compliance)
+    quality: dict[str, Any] | None = None  # udfs.quality.score.Quality.as_dict()
 
     @property
     def quarantined(self) -> int:
@@ -85,4 +86,5 @@ class BatchSummary:
             **({"reason": r.reason} if r.status != SUCCEEDED else {}),
             "throwaway_key": self.throwaway_key,
             **({"dp": self.dp} if self.dp is not None else {}),
+            **({"quality": self.quality} if self.quality is not None else {}),
         }  # fmt: skip

@@ -23,6 +23,7 @@ from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
 from udfs.flink.functions import ComplianceMetrics
 from udfs.pipeline import normalize_path
+from udfs.quality import measure as quality
 
 # Staged records are read back once: no dictionaries (mostly unique values anyway).
 RECORD_OPTIONS = {"use_dictionary": False, "compression": "snappy"}
@@ -33,7 +34,7 @@ class ScanSplits(ScalarFunction):
     def __init__(
         self, engine_args: tuple, layouts: dict[str, str], staging: str, domain: str,
         job_id: str, detected_at: datetime, batch_bytes: int, engine: type[Engine] = Engine,
-        buckets: int = 1, dp=None,
+        buckets: int = 1, dp=None, quality=None,
     ):  # fmt: skip
         self.engine_args = engine_args
         self.layouts = layouts
@@ -45,6 +46,7 @@ class ScanSplits(ScalarFunction):
         self.engine_class = engine
         self.buckets = buckets  # staged records by date bucket: one release task each
         self.dp = dp  # udfs.dp.spec.DPConfig: the split's pairs for the private aggregates
+        self.quality = quality  # udfs.quality.spec.QualityConfig: the split's quality counts
 
     def open(self, function_context) -> None:
         self.anonymity = self.engine_args[0].anonymity
@@ -56,7 +58,9 @@ class ScanSplits(ScalarFunction):
         header = self.layouts[normalize_path(path)].encode("utf-8")
         files = AttemptFiles(Path(self.staging), index, self.attempt)
         counts: dict[str, Any] = {"records_expected": 0, "skipped": 0}
-        frequencies, dp_pairs = [], []
+        frequencies, dp_pairs, measured, ids = [], [], [], []
+        if self.quality is not None:
+            stale_before = quality.stale_before_as_of(self.engine.as_of, self.quality)
         try:
             for batch in read_split(Split(index, path, start, end), header, self.batch_bytes):
                 result = self.engine.process_lines(batch.lines, path)
@@ -71,6 +75,9 @@ class ScanSplits(ScalarFunction):
                     table, without = split_pairs(staged, self.dp)
                     dp_pairs.append(table)
                     counts["dp_without_person"] = counts.get("dp_without_person", 0) + without
+                if self.quality is not None:
+                    measured.append(quality.measure(result, self.quality, stale_before))
+                    ids.append(quality.distinct_ids(result.records))
                 files.write(
                     "violations",
                     violation_rows(result, self.domain, self.detected_at, self.job_id),
@@ -81,6 +88,9 @@ class ScanSplits(ScalarFunction):
             files.write("frequencies", merge_counts(frequencies, self.anonymity))
             if self.dp is not None:
                 files.write("dp", merge_split_pairs(dp_pairs, self.dp))
+            if self.quality is not None:  # the split's distinct ids: the run's uniqueness
+                counts["quality"] = quality.merge(measured)
+                files.write("ids", quality.ids_table(ids))
             written = files.close()
         except BaseException:
             files.abort()
