@@ -16,18 +16,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors import audit, files, kafka, lake
+from connectors import audit, files, kafka, lake, lineage
+from connectors.settings import KafkaSettings
 from jobs import cli
 from jobs.config import PipelineConfig
 from udfs.dp.spec import DPConfig, load_dp
 from udfs.flink import stream_sql as sql
-from udfs.pipeline import LayoutError, output_names, payload_names
+from udfs.pipeline import LayoutError, payload_names
 from udfs.protect.tokenize import TokenKeyMissing
+from udfs.quality.spec import QualityConfig, load_quality
 from udfs.rules.ruleset import build_rule_set
 from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
 
 JOB_NAME = "flink-compliance stream"
-OUTPUT_DIRS = ("lake", "suppressed", "violations", "alerts", "quarantine", "dp", "dp-topic")
+OUTPUT_DIRS = ("lake", "suppressed", "violations", "alerts", "quarantine", "dp", "dp-topic",
+               "quality", "quality-topic", "lineage")  # fmt: skip
 
 
 @dataclass
@@ -45,6 +48,8 @@ class StreamJob:
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # for retention rules
     rules_path: Path | None = None  # default conf/rules/<domain>.yaml
     dp_path: Path | None = None  # publish the private aggregates of this settings file
+    quality: bool = True  # a quality row per window; a quality alert below the thresholds
+    quality_path: Path | None = None  # default conf/quality/<domain>.yaml
 
     @property
     def batch(self) -> bool:
@@ -86,23 +91,26 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
     return settings
 
 
-def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
-    """The processed rows (output_names + rowtime) from Kafka messages or CSV lines."""
+def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
+           quality: QualityConfig | None = None):  # fmt: skip
+    """The processed rows (step_names + rowtime, proctime) from Kafka messages or CSV lines."""
     from pyflink.table.expressions import col
 
     from udfs.flink.functions import (
         ProcessLines,
         ProcessMessages,
         as_pandas_udf,
+        step_names,
         violation_rows_sql,
     )
 
     severity = job.pipeline.alerts.min_severity
     args = (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key)
-    step = sql.processed_sql(output_names(schema), job.batch)
+    step = sql.processed_sql(step_names(schema), job.batch)
     if job.batch:
         layouts = files.read_layouts(job.input, schema)
-        fn = ProcessLines(*args, layouts=layouts, alert_min_severity=severity, window_keys=True)
+        fn = ProcessLines(*args, layouts=layouts, alert_min_severity=severity, window_keys=True,
+                          quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.execute_sql(files.raw_lines_ddl("raw_input", job.input))
         lines = t_env.to_data_stream(t_env.from_path("raw_input")).rebalance()
@@ -121,7 +129,8 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict):
                 parallelism=job.pipeline.kafka.source_parallelism,
             )
         )  # fmt: skip
-        fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True)
+        fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True,
+                             quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.create_temporary_view("processed", t_env.sql_query(step))
     t_env.create_temporary_view("violation_rows", t_env.sql_query(violation_rows_sql()))
@@ -175,6 +184,28 @@ def private_aggregates(t_env, job: StreamJob, dp: DPConfig) -> list[str]:
     return views
 
 
+def quality_windows(t_env, job: StreamJob, quality: QualityConfig) -> None:
+    """Per window of quality.window_seconds of processing time (the whole input in BATCH), the
+    data quality: every window to quality/ (Parquet), those below the thresholds to the quality
+    topic (quality-topic/ in BATCH)."""
+    from udfs.flink.quality import score_quality_udf
+
+    t_env.create_temporary_function("score_quality", score_quality_udf(quality))
+    windows = sql.quality_windows_sql(job.batch, quality.window_seconds)
+    t_env.create_temporary_view("quality_windows", t_env.sql_query(windows))
+    cols = [(n, {"score": "DOUBLE", "passed": "BOOLEAN"}.get(n, "STRING"))
+            for n in sql.QUALITY_NAMES]  # fmt: skip
+    t_env.execute_sql(lake.parquet_sink_ddl("quality_sink", job.output / "quality", cols))
+    text = [("k", "STRING"), ("v", "STRING")]
+    if job.batch:
+        t_env.execute_sql(lake.parquet_sink_ddl("quality_topic_sink", job.output / "quality-topic",
+                                                text))  # fmt: skip
+        return
+    topic = job.topic("quality")
+    kafka.ensure_topics([topic], job.pipeline.kafka.partitions)
+    t_env.execute_sql(kafka.keyed_sink_ddl("quality_topic_sink", topic))
+
+
 def sinks(t_env, job: StreamJob, columns: list[str]) -> None:
     """The lake (partitioned by day), suppressed and violations as Parquet; alerts and
     quarantine to their topics (as files in BATCH: a bounded run has no topics to feed)."""
@@ -201,14 +232,18 @@ def sinks(t_env, job: StreamJob, columns: list[str]) -> None:
 
 
 def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
-          dp: DPConfig | None = None):  # fmt: skip
+          dp: DPConfig | None = None, quality: QualityConfig | None = None):  # fmt: skip
     """Settings are in t_env; sources → the Python step → windows → sinks, as one statement set."""
-    source(t_env, job, schema, rules_config)
+    source(t_env, job, schema, rules_config, quality)
     columns = windowed_lake(t_env, job, schema)
     sinks(t_env, job, columns)
     statements = t_env.create_statement_set()
     for insert in sql.inserts(job.domain, job.job_id, columns):
         statements.add_insert_sql(insert)
+    if quality is not None:
+        quality_windows(t_env, job, quality)
+        for insert in sql.quality_inserts():
+            statements.add_insert_sql(insert)
     if dp is not None:
         from udfs.flink.dp import NAMES
 
@@ -230,6 +265,7 @@ def run(job: StreamJob, detached: bool = False):
     rules_config = read_rules(job.domain, job.rules_path)
     build_rule_set(rules_config, schema, job.as_of)  # a bad rule or plugin: said here
     dp = load_dp(schema, job.dp_path) if job.dp_path else None
+    quality = load_quality(schema, job.quality_path) if job.quality else None
     if job.audit or dp is not None:  # the private aggregates' budget is kept there too
         conn = audit.connect()
         audit.ensure_schema(conn)
@@ -238,12 +274,61 @@ def run(job: StreamJob, detached: bool = False):
         lake.prepare_output(job.output, OUTPUT_DIRS)
     env, t_env = stream_table_env(batch=job.batch, settings=stream_settings(job))
     rules_config = ship_plugins(t_env, rules_config)
-    statements = build(t_env, job, schema, rules_config, dp)
+    statements = build(t_env, job, schema, rules_config, dp, quality)
     statements.attach_as_datastream()
-    if detached:
+    trail = stream_lineage(job, schema, quality, dp is not None)
+    trail.start()
+    if detached:  # the job outlives this process: its lineage is the START event
         client = env.execute_async(f"{JOB_NAME} {job.domain}")
         return client.get_job_id()
-    return env.execute(f"{JOB_NAME} {job.domain}")
+    try:
+        result = env.execute(f"{JOB_NAME} {job.domain}")
+    except BaseException as err:
+        trail.fail(str(err)[:2000] or type(err).__name__)
+        raise
+    trail.inputs = stream_inputs(job)  # the offsets it read up to
+    trail.complete(stream_outputs(job, dp is not None, quality is not None))
+    return result
+
+
+def stream_inputs(job: StreamJob) -> list[lineage.Source]:
+    if job.batch:
+        return [lineage.file_source(Path(p)) for p in files.list_input_files(job.input)]
+    topic = job.topic(job.domain)
+    bootstrap = KafkaSettings.from_env().bootstrap_servers
+    return [lineage.kafka_source(bootstrap, topic, kafka.end_offsets(topic))]
+
+
+def stream_outputs(job: StreamJob, dp: bool, quality: bool) -> list[lineage.Source]:
+    """The lake's partitions, the Parquet outputs, the topics (folders in BATCH), the audit."""
+    out = job.output
+    found = lineage.lake_partitions(out / "lake")
+    found += [lineage.dir_source(out / d) for d in ("suppressed", "violations")]
+    extra = [*(["dp"] if dp else []), *(["quality"] if quality else [])]
+    found += [lineage.dir_source(out / d) for d in extra]
+    roles = ["alerts", "quarantine", *extra]
+    if job.batch:
+        found += [lineage.dir_source(out / (r if r in ("alerts", "quarantine") else f"{r}-topic"))
+                  for r in roles]  # fmt: skip
+    else:
+        bootstrap = KafkaSettings.from_env().bootstrap_servers
+        found += [lineage.kafka_source(bootstrap, job.topic(r)) for r in roles]
+    if job.audit:
+        found += lineage.audit_tables()[:1]  # the stream writes violations only
+    return found
+
+
+def stream_lineage(job: StreamJob, schema: DomainSchema, quality: QualityConfig | None,
+                   dp: bool) -> lineage.RunLineage:  # fmt: skip
+    conn = audit.connect() if job.audit else None
+    trail = lineage.RunLineage(
+        JOB_NAME.replace(" ", "."), job.job_id, job.domain, "BATCH" if job.batch else "STREAMING",
+        [(f.name, f.type) for f in schema.fields],
+        lineage.versions(job.domain, job.rules_path, quality), job.pipeline.lineage, job.output,
+        conn,
+    )  # fmt: skip
+    trail.inputs = stream_inputs(job)
+    return trail
 
 
 def main(argv: list[str] | None = None) -> int:

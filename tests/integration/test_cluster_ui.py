@@ -28,10 +28,22 @@ ARTIFACTS = RUN_DIR / "test-artifacts"
 
 def submit(out, config, savepoint=None):
     os.environ["COMPLIANCE_TOKEN_KEY"] = KEY
+    quality = out.parent / "quality.yaml"
+    quality.write_text("window_seconds: 3\n")  # quality windows of 3 s of processing time
     try:
         job_id, _ = submit_python(
             PROJECT_ROOT / "jobs" / "stream_compliance.py",
-            ["--domain", "healthcare", "--output", str(out), "--config", str(config), "--detached"],
+            [
+                "--domain",
+                "healthcare",
+                "--output",
+                str(out),
+                "--config",
+                str(config),
+                "--detached",
+                "--quality",
+                str(quality),
+            ],
             detached=True,
             savepoint=savepoint,
         )
@@ -92,6 +104,15 @@ def test_metrics_ui_and_savepoint_resume(tmp_path, capsys):
         "event_time_lag_ms",
         "source_latency_ms",
     } <= set(first)
+    # The quality gauges (thousandths) once a window of processing time has closed with records.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        gauges = compliance_metrics(job_id)
+        if gauges.get("quality_validity", 1000) < 1000:
+            break
+        time.sleep(1)
+    assert 0 < gauges["quality_validity"] < 1000, gauges  # the malformed records count
+    assert 0 < gauges["quality_score"] <= 1000 and "quality_alerts" in gauges
 
     # The Web UI in headless Chromium: the job page names the job and its vertices.
     url = f"{FlinkSettings.from_env().rest_url}/#/job/running/{job_id}/overview"

@@ -27,11 +27,13 @@ from tests.integration.cluster import (
     taskmanager_pids,
 )
 from tests.jobs.test_stream_compliance import labels, outputs, stream_data
+from tests.openlineage_schema import validate_event
 from tools.flink_cluster import job_state, submit_python, wait_for_state
 from tools.ingest import ingest
 from udfs.validation import parse_timestamp
 
 pytestmark = pytest.mark.services
+AS_OF = datetime.now(UTC)
 KEY = "stream-integration-key-0123456789"
 
 
@@ -91,6 +93,7 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
             key_secret=key,
             pipeline=pipeline,
             input=data / "records.csv",
+            as_of=AS_OF,
         )
     )
 
@@ -125,9 +128,9 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
     # The private aggregates: the stream's window and the batch job's whole input hold the same
     # records, so the same groups are published with the same ε, their values apart by noise.
     batched = tmp_path / "batch-out"
-    batch_run(BatchJob(input=data / "records.csv", domain="healthcare", output=batched,
-                       as_of=datetime.now(UTC), key_secret=key, pipeline=pipeline,
-                       dp_path=dp_path))  # fmt: skip
+    batch_summary = batch_run(BatchJob(input=data / "records.csv", domain="healthcare",
+                                       output=batched, as_of=AS_OF, key_secret=key,
+                                       pipeline=pipeline, dp_path=dp_path))  # fmt: skip
     stream_dp, batch_dp = (
         {(r["aggregate"], r["group"]): r for r in read_parquet_dir(out / "dp").to_pylist()}
         for out in (streamed, batched)
@@ -147,6 +150,27 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
     published = consume_all(topics["dp"], len(stream_dp))
     assert {m.key().decode().split("|")[0] for m in published} == {"diagnoses_per_chapter"}
     assert len(published) == len(stream_dp)
+
+    # Data quality: the bounded CSV run scores its input as the batch job does; the Kafka run's
+    # windows of processing time count every message once; the lineage of both validates.
+    (whole,) = read_parquet_dir(bounded / "quality").to_pylist()
+    quality = json.loads(whole["detail"])
+    for key in ("records_in", "metrics", "completeness", "validity_by_reason", "duplicates"):
+        assert quality[key] == batch_summary["quality"][key], key
+    windows = [json.loads(r["detail"]) for r in read_parquet_dir(streamed / "quality").to_pylist()]
+    assert sum(w["records_in"] for w in windows) == 3000 and all(w["window_start"] for w in windows)
+    for out, mode in ((streamed, "STREAMING"), (bounded, "BATCH")):
+        events = [
+            json.loads(x) for x in (out / "lineage" / "events.jsonl").read_text().splitlines()
+        ]
+        assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
+        for event in events:
+            validate_event(event)
+        assert events[0]["run"]["facets"]["compliance"]["mode"] == mode
+    done = json.loads((streamed / "lineage" / "events.jsonl").read_text().splitlines()[-1])
+    (topic,) = done["inputs"]
+    assert topic["name"] == topics["healthcare"]
+    assert sum(topic["facets"]["source"]["offsets"].values()) == 3000
 
 
 def dp_settings(tmp_path, records_csv) -> Path:

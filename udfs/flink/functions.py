@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import orjson
+import pyarrow as pa
 from pyflink.table import DataTypes
 from pyflink.table.udf import ScalarFunction, udf
 
@@ -72,10 +74,19 @@ class ComplianceMetrics:
 VIOLATIONS_TYPE = DataTypes.ARRAY(DataTypes.STRING())
 
 
+QUALITY = "quality"  # the step's last column: a batch's quality counts, on its last row
+
+
+def step_names(schema: DomainSchema) -> tuple[str, ...]:
+    """The columns of the streaming step's row: `output_names` and the quality counts (JSON,
+    udfs.quality.measure) of the batch, set on its last row only, null on the others."""
+    return (*output_names(schema), QUALITY)
+
+
 def output_types(schema: DomainSchema) -> list:
     return [
         VIOLATIONS_TYPE if name == "violations" else DataTypes.STRING()
-        for name in output_names(schema)
+        for name in step_names(schema)
     ]
 
 
@@ -106,8 +117,9 @@ class _Vectorized(ScalarFunction):
     out (kind NULL where a line is no record: a header or a blank line). A batch crosses the
     Python/JVM boundary a column at a time, and the metrics are counted once per batch."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, quality=None, **kwargs: Any):
         self.args, self.kwargs = args, kwargs
+        self.quality = quality  # udfs.quality.spec.QualityConfig, or None: not measured
 
     def open(self, function_context) -> None:
         self.metrics = ComplianceMetrics(function_context.get_metric_group())
@@ -117,18 +129,32 @@ class _Vectorized(ScalarFunction):
     def make_engine(self) -> Engine:
         return Engine(*self.args, **self.kwargs)
 
+    def stale_before(self) -> int:
+        """Streaming: a record created more than max_lag_seconds before it is scanned is stale."""
+        return int((time.time() - self.quality.max_lag_seconds) * 1000)
+
     def frame(self, result: EngineResult):
         self.metrics.count(result)
-        return input_rows(result, self.schema).to_pandas()
+        rows = input_rows(result, self.schema)
+        counts = [None] * rows.num_rows
+        if self.quality is not None and counts:
+            from udfs.quality.measure import measure
+
+            counts[-1] = orjson.dumps(measure(result, self.quality, self.stale_before())).decode()
+        return rows.append_column(QUALITY, pa.array(counts, pa.string())).to_pandas()
 
 
 class ProcessLines(_Vectorized):
     def __init__(self, *args: Any, layouts: dict[str, str], **kwargs: Any):
         super().__init__(*args, layouts=layouts, **kwargs)
 
-    def eval(self, path, line):
-        import pyarrow as pa
+    def stale_before(self) -> int:
+        """A bounded CSV (BATCH): stale as in the batch job, max_age_days before the as-of."""
+        from udfs.quality.measure import stale_before_as_of
 
+        return stale_before_as_of(self.engine.as_of, self.quality)
+
+    def eval(self, path, line):
         lines = pa.Array.from_pandas(line, type=pa.binary())
         paths = pa.Array.from_pandas(path, type=pa.string())
         return self.frame(self.engine.process_lines(lines, paths))
@@ -147,7 +173,6 @@ class ProcessMessages(_Vectorized):
 
 def as_pandas_udf(function: _Vectorized, schema: DomainSchema):
     fields = [
-        DataTypes.FIELD(n, t)
-        for n, t in zip(output_names(schema), output_types(schema), strict=True)
+        DataTypes.FIELD(n, t) for n, t in zip(step_names(schema), output_types(schema), strict=True)
     ]
     return udf(function, result_type=DataTypes.ROW(fields), func_type="pandas")

@@ -33,7 +33,7 @@ def processed_sql(names: list[str], batch: bool) -> str:
     if batch:
         return f"SELECT {fields} FROM (SELECT process_input(`path`, `line`) AS r FROM input_rows)"
     return (
-        f"SELECT {fields}, rowtime FROM "
+        f"SELECT {fields}, rowtime, PROCTIME() AS proctime FROM "
         "(SELECT process_input(message, source_ts) AS r, rowtime FROM input_rows)"
     )
 
@@ -103,6 +103,38 @@ def inserts(domain: str, job_id: str, columns: list[str]) -> list[str]:
         "INSERT INTO quarantine_sink SELECT record_id, JSON_OBJECT('record_id' VALUE record_id, "
         f"'domain' VALUE '{domain}', 'reason' VALUE reason, 'raw' VALUE `raw`) "
         "FROM processed WHERE kind = 'quarantine'",
+    ]
+
+
+# Data quality (udfs.quality): the step's per-batch counts and the distinct record ids, per
+# tumbling window of processing time (every row counted once, late or not), scored by one
+# Python call per window (`score_quality`); one window over the whole input in BATCH.
+QUALITY_NAMES = ["window_start", "window_end", "score", "level", "passed", "detail"]
+
+
+def quality_windows_sql(batch: bool, seconds: int) -> str:
+    counted = ("COUNT(DISTINCT record_id) FILTER (WHERE kind = 'record') AS ids, "
+               "LISTAGG(quality, '\n') AS parts")  # a newline: never inside JSON  # fmt: skip
+    if batch:
+        windows = f"SELECT CAST(NULL AS STRING) AS ws, CAST(NULL AS STRING) AS we, {counted} FROM processed"
+    else:
+        size = f"INTERVAL '{seconds}' SECOND({len(str(seconds))})"
+        windows = (
+            f"SELECT CAST(TUMBLE_START(proctime, {size}) AS STRING) AS ws, "
+            f"CAST(TUMBLE_END(proctime, {size}) AS STRING) AS we, {counted} "
+            f"FROM processed GROUP BY TUMBLE(proctime, {size})"
+        )
+    fields = ", ".join(f"q.`{n}` AS `{n}`" for n in QUALITY_NAMES)
+    return f"SELECT {fields} FROM (SELECT score_quality(ws, we, ids, parts) AS q FROM ({windows}))"
+
+
+def quality_inserts() -> list[str]:
+    """Every window's quality to quality/ (Parquet); those below the thresholds, as alerts, to
+    the quality topic (keyed by the window's start)."""
+    return [
+        f"INSERT INTO quality_sink SELECT {quoted(QUALITY_NAMES)} FROM quality_windows",
+        "INSERT INTO quality_topic_sink SELECT COALESCE(window_start, 'input'), detail "
+        "FROM quality_windows WHERE NOT passed",
     ]
 
 
