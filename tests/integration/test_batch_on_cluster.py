@@ -64,6 +64,18 @@ def test_flink_run_with_audit_and_idempotent_rerun(data, tmp_path, capsys):
         (summary["job_id"],),
     )
     assert run == [("SUCCEEDED", 1500, summary["quarantined"])]
+    # The run's data quality on its row, its lineage events beside it, and the report answers
+    # which run produced a lake partition.
+    ((quality,),) = db_rows("SELECT quality FROM job_runs WHERE job_id = %s", (summary["job_id"],))
+    assert quality == summary["quality"] and quality["passed"]
+    events = db_rows("SELECT event_type, cardinality(outputs) FROM lineage WHERE job_id = %s "
+                     "ORDER BY id", (summary["job_id"],))  # fmt: skip
+    assert [e for e, _ in events] == ["START", "COMPLETE"] and events[1][1] > 5
+    partition = next(p for p in sorted((tmp_path / "out" / "lake").iterdir()) if p.is_dir())
+    capsys.readouterr()
+    assert report.main(["--produced", str(partition)]) == 0
+    assert summary["job_id"] in capsys.readouterr().out
+    assert report.main(["--produced", str(tmp_path / "elsewhere")]) == 1
     # No raw PII in the audit database: descriptions and fields only, no card digits.
     leaked = db_rows("SELECT count(*) FROM violations WHERE description ~ '[0-9]{12}'")
     assert leaked == [(0,)]

@@ -251,14 +251,15 @@ def _runs_section(data: ReportData) -> str:
             number(run.records_in), number(run.published), number(run.suppressed),
             number(run.quarantined), number(run.violations), number(run.records_per_s),
             number(run.information_loss, 3), f"<td>{esc(run.k or '—')}</td><td>{esc(levels)}</td>",
+            number(run.quality_score, 3), f"<td>{esc(run.quality_level or '—')}</td>",
             f"<td><code>{esc(run.input or '—')}</code></td><td><code>{esc(run.output or '—')}</code></td>",
         )  # fmt: skip
         rows.append((run.job_id, cells))
     body = table(
         "runs-table",
         ("started (UTC)", "job id", "domain", "mode", "status", "#in", "#published", "#suppressed",
-         "#quarantined", "#violations", "#records/s", "#information loss", "k", "levels", "input",
-         "output"),
+         "#quarantined", "#violations", "#records/s", "#information loss", "k", "levels",
+         "#quality", "quality level", "input", "output"),
         rows,
         anchor="run-",
     )  # fmt: skip

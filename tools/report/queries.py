@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -62,6 +63,8 @@ class Run:
     input: str | None
     output: str | None
     reason: str | None
+    quality_score: float | None = None  # udfs.quality: the run's score and level
+    quality_level: str | None = None
 
 
 @dataclass
@@ -134,7 +137,7 @@ SELECT job_id, job_name, domain, mode, status, started_at, finished_at, records_
        suppressed, quarantined, violations, information_loss,
        (summary->>'records_per_s')::double precision, (summary->>'k')::int,
        coalesce(summary->'levels', '{{}}'::jsonb), summary->>'input', summary->>'output',
-       coalesce(summary->>'reason', summary->>'error')
+       coalesce(summary->>'reason', summary->>'error'), {quality}
 FROM job_runs
 WHERE started_at >= %(start)s {extra}
 ORDER BY started_at DESC, job_id
@@ -211,7 +214,10 @@ def fetch(conn, scope: Scope, run_limit: int = RUN_LIMIT) -> ReportData:
             getattr(data, name).append(row)
         run_start = datetime(1970, 1, 1) if scope.job_id else start
         run_params = {**params, "start": run_start, "limit": run_limit}
-        cur.execute(RUNS_SQL.format(extra=_filters(scope)), run_params)
+        cur.execute("SELECT to_regclass('lineage') IS NOT NULL")  # schema version 4
+        quality = ("(quality->>'score')::double precision, quality->>'level'"
+                   if cur.fetchone()[0] else "NULL::double precision, NULL::text")  # fmt: skip
+        cur.execute(RUNS_SQL.format(extra=_filters(scope), quality=quality), run_params)
         data.runs = [Run(*row) for row in cur.fetchall()]
         cur.execute(QUARANTINE_SQL.format(extra=_filters(scope, "r")), run_params)
         data.quarantine = [tuple(row) for row in cur.fetchall()]
@@ -222,6 +228,32 @@ def fetch(conn, scope: Scope, run_limit: int = RUN_LIMIT) -> ReportData:
     conn.rollback()  # read only; ends the transaction of SET LOCAL
     _order(data)
     return data
+
+
+PRODUCED_SQL = """
+SELECT l.job_id, l.event_time at time zone 'utc', r.domain, r.mode, r.status,
+       (r.quality->>'score')::double precision, r.quality->>'level', r.summary->>'input'
+FROM lineage l LEFT JOIN job_runs r USING (job_id)
+WHERE l.event_type = 'COMPLETE' AND l.outputs @> ARRAY[%(dataset)s]
+ORDER BY l.event_time DESC
+"""
+
+
+def dataset_name(path: Path) -> str:
+    """A lake partition (or a file in it) as the lineage names it: "file/<absolute dir>"."""
+    path = Path(path).resolve()
+    return f"file/{path.parent if path.is_file() else path}"
+
+
+def produced(conn, path: Path) -> list[dict[str, Any]]:
+    """The runs whose COMPLETE event lists this output (newest first)."""
+    keys = ("job_id", "completed_at", "domain", "mode", "status", "quality_score",
+            "quality_level", "input")  # fmt: skip
+    with conn.cursor() as cur:
+        cur.execute(PRODUCED_SQL, {"dataset": dataset_name(path)})
+        rows = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
+    conn.rollback()
+    return rows
 
 
 def _order(data: ReportData) -> None:

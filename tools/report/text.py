@@ -23,7 +23,9 @@ def render_text(data: ReportData) -> str:
             f"{run.status:12} in {run.records_in or 0:,} published {run.published or 0:,} "
             f"suppressed {run.suppressed or 0:,} quarantined {run.quarantined or 0:,} "
             f"violations {run.violations or 0:,}"
-        )
+            + (f" quality {run.quality_score:.3f} {run.quality_level}"
+               if run.quality_score is not None else "")
+        )  # fmt: skip
     if not data.runs:
         lines.append("  (none)")
     lines.append("Privacy budget spent (differentially private releases):")
