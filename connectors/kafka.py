@@ -44,7 +44,8 @@ def source_ddl(
     out_of_orderness_ms: int = 5000,
     parallelism: int | None = None,
 ) -> str:
-    """Raw message bytes plus the Kafka timestamp (the producer's send time).
+    """Raw message bytes plus the Kafka timestamp (the producer's send time), and `proctime`
+    (processing time: the quality windows').
 
     With `time_field`, also `rowtime`: that JSON field of the message (NULL when missing or not
     in _TIME_FORMATS; such messages do not move the watermark), with a bounded-out-of-orderness
@@ -74,7 +75,8 @@ def source_ddl(
         )
     return f"""CREATE TEMPORARY TABLE {table} (
         message BYTES,
-        source_ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL{time_cols}
+        source_ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+        proctime AS PROCTIME(){time_cols}
     ) WITH (
         'connector' = 'kafka', 'topic' = '{topic}',
         'properties.bootstrap.servers' = '{settings.bootstrap_servers}',

@@ -233,8 +233,9 @@ class RunLineage:
             record(self.conn, self.job_id, as_dict)
         return as_dict
 
-    def start(self) -> dict:
-        return self.emit(RunState.START)
+    def start(self, outputs: list[Source] = ()) -> dict:
+        """START; `outputs` where a run that may not end (a stream) will write."""
+        return self.emit(RunState.START, outputs)
 
     def complete(self, outputs: list[Source], quality: dict | None = None) -> dict:
         return self.emit(RunState.COMPLETE, outputs, quality)

@@ -107,6 +107,12 @@ class LineageSettings:
     url: str = ""  # http: the server's base URL (the client posts to <url>/api/v1/lineage)
     namespace: str = "flink-compliance"  # the jobs' namespace in the events
 
+    def __post_init__(self) -> None:
+        if self.transport not in ("file", "http", "none"):
+            raise SchemaError(f"lineage.transport: one of file, http, none, not {self.transport!r}")
+        if self.transport == "http" and not self.url:
+            raise SchemaError("lineage.url: the lineage server's URL (transport http)")
+
 
 @dataclass(frozen=True)
 class PipelineConfig:

@@ -191,6 +191,7 @@ def quality_windows(t_env, job: StreamJob, quality: QualityConfig) -> None:
     from udfs.flink.quality import score_quality_udf
 
     t_env.create_temporary_function("score_quality", score_quality_udf(quality))
+    t_env.create_temporary_view("quality_rows", t_env.sql_query(sql.quality_rows_sql(job.batch)))
     windows = sql.quality_windows_sql(job.batch, quality.window_seconds)
     t_env.create_temporary_view("quality_windows", t_env.sql_query(windows))
     cols = [(n, {"score": "DOUBLE", "passed": "BOOLEAN"}.get(n, "STRING"))
@@ -277,7 +278,7 @@ def run(job: StreamJob, detached: bool = False):
     statements = build(t_env, job, schema, rules_config, dp, quality)
     statements.attach_as_datastream()
     trail = stream_lineage(job, schema, quality, dp is not None)
-    trail.start()
+    trail.start(stream_outputs(job, dp is not None, quality is not None, written=False))
     if detached:  # the job outlives this process: its lineage is the START event
         client = env.execute_async(f"{JOB_NAME} {job.domain}")
         return client.get_job_id()
@@ -299,10 +300,13 @@ def stream_inputs(job: StreamJob) -> list[lineage.Source]:
     return [lineage.kafka_source(bootstrap, topic, kafka.end_offsets(topic))]
 
 
-def stream_outputs(job: StreamJob, dp: bool, quality: bool) -> list[lineage.Source]:
-    """The lake's partitions, the Parquet outputs, the topics (folders in BATCH), the audit."""
+def stream_outputs(job: StreamJob, dp: bool, quality: bool, written: bool = True
+                   ) -> list[lineage.Source]:  # fmt: skip
+    """The lake — its partitions once `written`, its directory before (the START of a stream
+    that may never end names where it writes) —, the Parquet outputs, the topics (folders in
+    BATCH), the audit."""
     out = job.output
-    found = lineage.lake_partitions(out / "lake")
+    found = lineage.lake_partitions(out / "lake") if written else [lineage.dir_source(out / "lake")]
     found += [lineage.dir_source(out / d) for d in ("suppressed", "violations")]
     extra = [*(["dp"] if dp else []), *(["quality"] if quality else [])]
     found += [lineage.dir_source(out / d) for d in extra]

@@ -1,4 +1,5 @@
-"""scripts/bench accuracy|protection|engine|batch|stream|report|dp: the project's benchmarks."""
+"""scripts/bench accuracy|protection|engine|batch|stream|report|dp|quality: the project's
+benchmarks."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument(
-        "what", choices=("accuracy", "protection", "engine", "batch", "stream", "report", "dp")
+        "what",
+        choices=("accuracy", "protection", "engine", "batch", "stream", "report", "dp", "quality"),
     )
     parser.add_argument("--rows", type=int, help="rows per generated set")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
@@ -53,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
 
         rate = args.rates[0] if args.rates else 2000
         result = dp.run(args.rows or 1_000_000, args.out, rate, args.seconds)
+    elif args.what == "quality":
+        from scripts.benchmarks import quality
+
+        result = quality.run(args.rows or 1_000_000, args.out)
     elif args.what == "report":
         from scripts.benchmarks import report
 

@@ -45,14 +45,13 @@ def settings(out: Path, window_minutes: int | None = None) -> Path:
     return path
 
 
-def batch_run(data: Path, output: Path, dp: Path | None) -> dict:
+def batch_run(data: Path, output: Path, extra: tuple[str, ...] = ()) -> dict:
+    """The batch job on `data` with the flags `extra`; its summary (exits on a failed run)."""
     env = {**os.environ, "COMPLIANCE_TOKEN_KEY": secrets.token_hex(32)}
     cmd = [sys.executable, "-m", "jobs.batch_compliance", "--input", str(data), "--domain",
-           "healthcare", "--output", str(output), "--as-of", DEFAULT_AS_OF.isoformat()]  # fmt: skip
-    if dp is not None:
-        cmd += ["--dp", str(dp)]
+           "healthcare", "--output", str(output), "--as-of", DEFAULT_AS_OF.isoformat(), *extra]  # fmt: skip
     if subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, check=False).returncode != 0:
-        raise SystemExit(f"the batch job failed ({'with' if dp else 'without'} --dp)")
+        raise SystemExit(f"the batch job failed (flags {' '.join(extra) or 'none'})")
     return json.loads((output / "summary.json").read_text())
 
 
@@ -97,7 +96,9 @@ def run(rows: int, out: Path, rate: int | None = 2000, seconds: int = 60) -> dic
     runs: dict[str, list[float]] = {"without": [], "with": []}
     for label in ("without", "with", "without", "with"):
         output = out / f"dp-batch-{label}"
-        summary = batch_run(data / "records.csv", output, dp if label == "with" else None)
+        summary = batch_run(
+            data / "records.csv", output, ("--dp", str(dp)) if label == "with" else ()
+        )
         runs[label].append(summary["records_per_s_excluding_startup"])
         print(
             f"batch {label} --dp: {runs[label][-1]:,.0f} records/s excluding start-up", flush=True

@@ -80,10 +80,12 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
     streamed, bounded = tmp_path / "kafka-out", tmp_path / "csv-out"
     key = KEY.encode()
     dp_path = dp_settings(tmp_path, data / "records.csv")
+    quality_path = tmp_path / "quality.yaml"
+    quality_path.write_text("window_seconds: 1\n")
     run(
         StreamJob(
             domain="healthcare", output=streamed, key_secret=key, pipeline=pipeline, bounded=True,
-            dp_path=dp_path,
+            dp_path=dp_path, quality_path=quality_path,
         )
     )  # fmt: skip
     run(
@@ -157,8 +159,11 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
     quality = json.loads(whole["detail"])
     for key in ("records_in", "metrics", "completeness", "validity_by_reason", "duplicates"):
         assert quality[key] == batch_summary["quality"][key], key
+    # (Flink does not fire a processing-time window still open when a bounded input ends: the
+    # last second's records are not in a window.)
     windows = [json.loads(r["detail"]) for r in read_parquet_dir(streamed / "quality").to_pylist()]
-    assert sum(w["records_in"] for w in windows) == 3000 and all(w["window_start"] for w in windows)
+    assert 0 < sum(w["records_in"] for w in windows) <= 3000
+    assert all(w["window_start"] and w["late"] == 0 for w in windows)
     for out, mode in ((streamed, "STREAMING"), (bounded, "BATCH")):
         events = [
             json.loads(x) for x in (out / "lineage" / "events.jsonl").read_text().splitlines()

@@ -71,3 +71,11 @@ def test_a_switch_takes_true_or_false_only(tmp_path):
     path.write_text("stream: {unaligned_checkpoints: 'no'}\n")
     with pytest.raises(SchemaError, match="unaligned_checkpoints should be bool"):
         PipelineConfig.load(path)
+
+
+def test_lineage_goes_to_a_file_by_default_and_a_wrong_transport_is_named(tmp_path):
+    assert PipelineConfig.load(write(tmp_path, "parallelism: 2\n")).lineage.transport == "file"
+    with pytest.raises(SchemaError, match=r"lineage\.transport: one of file, http, none"):
+        PipelineConfig.load(write(tmp_path, "lineage: {transport: pigeon}\n"))
+    with pytest.raises(SchemaError, match=r"lineage\.url"):
+        PipelineConfig.load(write(tmp_path, "lineage: {transport: http}\n"))

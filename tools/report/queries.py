@@ -234,7 +234,8 @@ PRODUCED_SQL = """
 SELECT l.job_id, l.event_time at time zone 'utc', r.domain, r.mode, r.status,
        (r.quality->>'score')::double precision, r.quality->>'level', r.summary->>'input'
 FROM lineage l LEFT JOIN job_runs r USING (job_id)
-WHERE l.event_type = 'COMPLETE' AND l.outputs @> ARRAY[%(dataset)s]
+WHERE (l.event_type = 'COMPLETE' AND l.outputs @> ARRAY[%(dataset)s])
+   OR (l.event_type = 'START' AND l.outputs @> ARRAY[%(lake)s])
 ORDER BY l.event_time DESC
 """
 
@@ -246,11 +247,13 @@ def dataset_name(path: Path) -> str:
 
 
 def produced(conn, path: Path) -> list[dict[str, Any]]:
-    """The runs whose COMPLETE event lists this output (newest first)."""
+    """The runs whose COMPLETE event lists this output, and the streams whose START names the
+    lake it is part of (a stream writes its partitions as it goes), newest first."""
     keys = ("job_id", "completed_at", "domain", "mode", "status", "quality_score",
             "quality_level", "input")  # fmt: skip
     with conn.cursor() as cur:
-        cur.execute(PRODUCED_SQL, {"dataset": dataset_name(path)})
+        name = dataset_name(path)
+        cur.execute(PRODUCED_SQL, {"dataset": name, "lake": name.rsplit("/", 1)[0]})
         rows = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
     conn.rollback()
     return rows

@@ -17,13 +17,15 @@ from udfs.quality.spec import METRICS, QualityConfig
 
 
 def window_quality(config: QualityConfig, window_start: str | None, window_end: str | None,
-                   distinct_ids: int | None, parts: str | None) -> dict:  # fmt: skip
-    """The quality row of one window (pure: what the function returns, as a dict)."""
+                   distinct_ids: int | None, late: int | None, parts: str | None) -> dict:  # fmt: skip
+    """The quality row of one window (pure: what the function returns, as a dict). `late`: the
+    window's records that came after the watermark had passed them (suppressed as late), shown
+    beside the score."""
     counts = merge(json.loads(p) for p in (parts or "").split("\n") if p)
     counts["distinct_ids"] = int(distinct_ids or 0)
     quality = score(counts, config)
     detail = {"domain": config.domain, "window_start": window_start,
-              "window_end": window_end, **quality.as_dict()}  # fmt: skip
+              "window_end": window_end, **quality.as_dict(), "late": int(late or 0)}  # fmt: skip
     return {"window_start": window_start, "window_end": window_end, "score": quality.score,
             "level": quality.level, "passed": quality.passed,
             "detail": json.dumps(detail, separators=(",", ":"))}  # fmt: skip
@@ -42,10 +44,10 @@ class ScoreQuality(ScalarFunction):
                         lambda m=metric: round(self.latest[m] * 1000))  # fmt: skip
         self.alerts = group.counter("quality_alerts")
 
-    def eval(self, window_start, window_end, distinct_ids, parts):
+    def eval(self, window_start, window_end, distinct_ids, late, parts):
         from pyflink.common import Row
 
-        found = window_quality(self.config, window_start, window_end, distinct_ids, parts)
+        found = window_quality(self.config, window_start, window_end, distinct_ids, late, parts)
         detail = json.loads(found["detail"])
         self.latest = {"score": found["score"], **detail["metrics"]}
         if not found["passed"]:

@@ -76,8 +76,9 @@ class ScanSplits(ScalarFunction):
                     dp_pairs.append(table)
                     counts["dp_without_person"] = counts.get("dp_without_person", 0) + without
                 if self.quality is not None:
-                    measured.append(quality.measure(result, self.quality, stale_before))
-                    ids.append(quality.distinct_ids(result.records))
+                    found, distinct = quality.measure_with_ids(result, self.quality, stale_before)
+                    measured.append(found)
+                    ids.append(distinct)
                 files.write(
                     "violations",
                     violation_rows(result, self.domain, self.detected_at, self.job_id),

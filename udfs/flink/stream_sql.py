@@ -28,13 +28,13 @@ def lake_columns(columns: list[str]) -> list[str]:
 def processed_sql(names: list[str], batch: bool) -> str:
     """The Python step's row (`process_input`, its fields `names`) over `input_rows`: CSV lines
     (path, line) in BATCH; Kafka messages in STREAMING, where `rowtime` (a time attribute,
-    watermarked per partition) passes the step."""
+    watermarked per partition) and `proctime` pass the step."""
     fields = ", ".join(f"r.`{n}` AS `{n}`" for n in names)
     if batch:
         return f"SELECT {fields} FROM (SELECT process_input(`path`, `line`) AS r FROM input_rows)"
     return (
-        f"SELECT {fields}, rowtime, PROCTIME() AS proctime FROM "
-        "(SELECT process_input(message, source_ts) AS r, rowtime FROM input_rows)"
+        f"SELECT {fields}, rowtime, proctime FROM "
+        "(SELECT process_input(message, source_ts) AS r, rowtime, proctime FROM input_rows)"
     )
 
 
@@ -112,20 +112,35 @@ def inserts(domain: str, job_id: str, columns: list[str]) -> list[str]:
 QUALITY_NAMES = ["window_start", "window_end", "score", "level", "passed", "detail"]
 
 
+def quality_rows_sql(batch: bool) -> str:
+    """What the quality windows read of each processed row (the view `quality_rows`): the id, the
+    kind, the step's counts (on a batch's last row) and whether the record came late for its
+    event-time window (what `late` suppresses)."""
+    late = f"CASE WHEN kind = 'record' AND ({_late(batch)}) IS TRUE THEN 1 ELSE 0 END AS late"
+    return f"SELECT record_id, kind, quality, {'' if batch else 'proctime, '}{late} FROM processed"
+
+
 def quality_windows_sql(batch: bool, seconds: int) -> str:
+    """Per window (the window table function over `quality_rows`: its window_start is a plain
+    column, which TUMBLE_START of a grouped window is not once a Python call reads it): the
+    distinct ids, the late records and the step's counts, one JSON per batch, a line each."""
+    # The counts' separator is a newline, which JSON never holds unescaped.
     counted = ("COUNT(DISTINCT record_id) FILTER (WHERE kind = 'record') AS ids, "
-               "LISTAGG(quality, '\n') AS parts")  # a newline: never inside JSON  # fmt: skip
+               "SUM(late) AS late, LISTAGG(quality, '\n') AS parts")  # fmt: skip
     if batch:
-        windows = f"SELECT CAST(NULL AS STRING) AS ws, CAST(NULL AS STRING) AS we, {counted} FROM processed"
+        windows = (
+            f"SELECT CAST(NULL AS STRING) AS ws, CAST(NULL AS STRING) AS we, {counted} "
+            "FROM quality_rows"
+        )
     else:
         size = f"INTERVAL '{seconds}' SECOND({len(str(seconds))})"
         windows = (
-            f"SELECT CAST(TUMBLE_START(proctime, {size}) AS STRING) AS ws, "
-            f"CAST(TUMBLE_END(proctime, {size}) AS STRING) AS we, {counted} "
-            f"FROM processed GROUP BY TUMBLE(proctime, {size})"
+            f"SELECT CAST(window_start AS STRING) AS ws, CAST(window_end AS STRING) AS we, "
+            f"{counted} FROM TABLE(TUMBLE(TABLE quality_rows, DESCRIPTOR(proctime), {size})) "
+            "GROUP BY window_start, window_end"
         )
     fields = ", ".join(f"q.`{n}` AS `{n}`" for n in QUALITY_NAMES)
-    return f"SELECT {fields} FROM (SELECT score_quality(ws, we, ids, parts) AS q FROM ({windows}))"
+    return f"SELECT {fields} FROM (SELECT score_quality(ws, we, ids, late, parts) AS q FROM ({windows}))"
 
 
 def quality_inserts() -> list[str]:

@@ -65,26 +65,33 @@ def check_counts(records: pa.Table, check: Check) -> tuple[int, int]:
 
 
 def measure(result: Any, config: QualityConfig, stale_before_ms: int) -> Counts:
+    return measure_with_ids(result, config, stale_before_ms)[0]
+
+
+def measure_with_ids(
+    result: Any, config: QualityConfig, stale_before_ms: int
+) -> tuple[Counts, pa.Array]:
     """The counts of one engine result (udfs.engine.EngineResult): the records that passed
     validation and those quarantined, per field the valid records holding a value, per reason
     the quarantined ones, the records whose event time is before `stale_before_ms`, and per
     consistency check the records it applies to and those passing it. `distinct_ids` is the
-    batch's own: across batches the caller counts them (distinct_ids)."""
+    batch's own: across batches the caller counts them (measure_with_ids also returns them)."""
     records, quarantine = result.records, result.quarantine
     valid = records.num_rows
     counts = empty()
+    ids = distinct_ids(records)
     counts["records_in"] = valid + quarantine.num_rows
     counts["valid"] = valid
     if valid:
         counts["present"] = {n: valid - records.column(n).null_count for n in config.fields}
         event_ms = records.column("event_ms").to_numpy()
         counts["stale"] = int(np.count_nonzero(event_ms < stale_before_ms))
-        counts["distinct_ids"] = pc.count_distinct(records.column("record_id")).as_py()
+        counts["distinct_ids"] = len(ids)
         counts["checks"] = {c.name: list(check_counts(records, c)) for c in config.checks}
     if quarantine.num_rows:
         found = pc.value_counts(quarantine.column("reason")).to_pylist()
         counts["reasons"] = {item["values"]: item["counts"] for item in found}
-    return counts
+    return counts, ids
 
 
 def distinct_ids(records: pa.Table) -> pa.Array:

@@ -75,3 +75,21 @@ def test_each_window_is_one_call_and_goes_to_both_private_sinks():
     )
     assert [i.split()[2] for i in inserts] == ["dp_sink", "dp_topic_sink"]
     assert all("UNION ALL" in i for i in inserts)
+
+
+def test_quality_windows_are_of_processing_time_in_streaming_and_the_whole_input_in_batch():
+    streaming = sql.quality_windows_sql(batch=False, seconds=60)
+    assert "TUMBLE(TABLE quality_rows, DESCRIPTOR(proctime), INTERVAL '60' SECOND(2))" in streaming
+    assert "CURRENT_WATERMARK(rowtime)" in sql.quality_rows_sql(batch=False)  # late, per window
+    batch = sql.quality_windows_sql(batch=True, seconds=60)
+    assert "GROUP BY" not in batch and "proctime" not in sql.quality_rows_sql(batch=True)
+    for text in (streaming, batch):
+        assert "score_quality(ws, we, ids, late, parts)" in text
+        assert "LISTAGG(quality, '\n')" in text
+    assert "rowtime, proctime FROM input_rows" in sql.processed_sql(["kind"], batch=False)
+
+
+def test_only_failing_windows_go_to_the_quality_topic():
+    to_file, to_topic = sql.quality_inserts()
+    assert "quality_sink" in to_file and "WHERE" not in to_file
+    assert "quality_topic_sink" in to_topic and to_topic.endswith("WHERE NOT passed")
