@@ -112,7 +112,7 @@ def test_metrics_ui_and_savepoint_resume(tmp_path, capsys):
             break
         time.sleep(1)
     assert 0 < gauges["quality_validity"] < 1000, gauges  # the malformed records count
-    assert 0 < gauges["quality_score"] <= 1000 and "quality_alerts" in gauges
+    assert 0 < gauges["quality_score"] <= 1000
 
     # The Web UI in headless Chromium: the job page names the job and its vertices.
     url = f"{FlinkSettings.from_env().rest_url}/#/job/running/{job_id}/overview"
