@@ -3,6 +3,8 @@ ingest tool. The only place that knows Kafka connector options."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from connectors.settings import KafkaSettings
@@ -119,5 +121,32 @@ def end_offsets(topic: str, settings: KafkaSettings | None = None) -> dict[str, 
         partitions = consumer.list_topics(topic, timeout=15).topics[topic].partitions
         return {str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=15)[1]
                 for p in sorted(partitions)}  # fmt: skip
+    finally:
+        consumer.close()
+
+
+def read_topic(topic: str, settings: KafkaSettings | None = None) -> Iterator[bytes]:
+    """Every message value of a topic, from its start up to the end offsets when called."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    settings = settings or KafkaSettings.from_env()
+    ends = {int(p): n for p, n in end_offsets(topic, settings).items() if n > 0}
+    consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers,
+                         "group.id": "flink-compliance-replay", "enable.auto.commit": False})  # fmt: skip
+    try:
+        consumer.assign([TopicPartition(topic, p, 0) for p in ends])
+        left = dict(ends)
+        while left:
+            message = consumer.poll(15)
+            if message is None:
+                raise TimeoutError(f"topic {topic}: no message within 15 s, {left} left")
+            if message.error():
+                raise RuntimeError(f"topic {topic}: {message.error()}")
+            partition = message.partition()
+            if message.offset() >= ends[partition]:
+                continue
+            yield message.value()
+            if message.offset() + 1 >= ends[partition]:
+                left.pop(partition, None)
     finally:
         consumer.close()

@@ -35,7 +35,8 @@ from udfs.anonymity.release import DEFAULT_MAX_SUPPRESSION, NOT_RELEASED, k_of
 from udfs.dp.batch import release_from_files
 from udfs.dp.budget import BudgetExceeded
 from udfs.dp.spec import DPConfig, load_dp
-from udfs.protect.tokenize import TokenKeyMissing
+from udfs.protect.seal import SealKey, quarantine_secret
+from udfs.protect.tokenize import KeyMissing
 from udfs.quality.measure import count_distinct_ids
 from udfs.quality.measure import merge as merge_quality
 from udfs.quality.score import Quality
@@ -67,6 +68,7 @@ class BatchJob:
     as_of: datetime
     key_secret: bytes = field(repr=False)
     throwaway_key: bool = False
+    quarantine_secret: bytes | None = field(default=None, repr=False)  # None: throwaway only
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     rules_path: Path | None = None
     audit: bool = False
@@ -97,6 +99,7 @@ def build(
 
     function = ScanSplits(
         (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key),
+        job.quarantine_secret,
         layouts, str(job.output / STAGING), job.domain, job.job_id, job.started_at,
         job.pipeline.batch.read_bytes, engine or Engine, buckets, dp, quality,
     )  # fmt: skip
@@ -195,6 +198,7 @@ def publish_dp(job: BatchJob, dp: DPConfig, results: list[dict], conn) -> dict:
 
 def run(job: BatchJob) -> dict:
     started_wall, started = time.time(), time.perf_counter()
+    job.quarantine_secret = quarantine_secret(job.quarantine_secret, job.throwaway_key)
     try:
         schema = load_schema(job.domain)
         rules_config = read_rules(job.domain, job.rules_path)
@@ -321,6 +325,7 @@ def _run(
         job_id=job.job_id, domain=job.domain, input=str(job.input), output=str(job.output),
         as_of=job.as_of.isoformat(), records_expected=expected, released=released,
         lake_files=lake_files, throwaway_key=job.throwaway_key,
+        quarantine_key_id=SealKey(job.quarantine_secret).key_id,
         quarantine_reasons=lake.count_by(job.output / "quarantine", "reason"),
         violations_by_regulation=lake.count_by(job.output / "violations", "regulation"),
         timings=Timings(time.perf_counter() - started, startup, scan_seconds, release_seconds),
@@ -373,9 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         job = job_from_args(argv)
         if job.throwaway_key:
-            job.say("using a THROWAWAY token key (demo): tokens differ on every run")
+            job.say(
+                "using THROWAWAY keys (demo): tokens differ on every run, and quarantined "
+                "lines cannot be replayed"
+            )
         summary = run(job)
-    except (JobFailed, TokenKeyMissing, SchemaError, ValueError) as err:
+    except (JobFailed, KeyMissing, SchemaError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     where = job.output / "summary.json"

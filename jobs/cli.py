@@ -11,6 +11,7 @@ from typing import Any
 
 from jobs.config import PipelineConfig
 from udfs.dp import spec as dp_spec
+from udfs.protect import seal
 from udfs.protect.tokenize import key_secret_from_env
 from udfs.schema import DOMAINS
 from udfs.validation import parse_timestamp
@@ -59,7 +60,8 @@ def job_parser(
     parser.add_argument(
         "--throwaway-key",
         action="store_true",
-        help="tokenize with a random key (demo only: tokens will not join)",
+        help="tokenize and seal the quarantine with random keys (demo only: tokens will not "
+        "join, quarantined lines cannot be replayed)",
     )
     return parser
 
@@ -81,6 +83,7 @@ class Common:
     as_of: datetime
     key_secret: bytes = field(repr=False)
     throwaway_key: bool
+    quarantine_secret: bytes = field(repr=False)  # seals quarantined payloads (udfs.protect.seal)
     audit: bool
     parallelism: int | None
     dp_path: Path | None  # the aggregates' settings, or None: no private aggregates
@@ -93,8 +96,9 @@ class Common:
 
 
 def resolve(args: argparse.Namespace) -> Common:
-    """The shared flags resolved (raises TokenKeyMissing, SchemaError or ValueError)."""
+    """The shared flags resolved (raises KeyMissing, SchemaError or ValueError)."""
     secret = secrets.token_bytes(32) if args.throwaway_key else key_secret_from_env()
+    sealing = secrets.token_bytes(32) if args.throwaway_key else seal.secret_from_env()
     return Common(
         domain=args.domain,
         output=args.output.resolve(),
@@ -104,6 +108,7 @@ def resolve(args: argparse.Namespace) -> Common:
         as_of=parse_timestamp(args.as_of) if args.as_of else datetime.now(UTC),
         key_secret=secret,
         throwaway_key=args.throwaway_key,
+        quarantine_secret=sealing,
         audit=args.audit,
         parallelism=args.parallelism,
         dp_path=None if args.dp is None else

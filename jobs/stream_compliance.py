@@ -23,7 +23,8 @@ from jobs.config import PipelineConfig
 from udfs.dp.spec import DPConfig, load_dp
 from udfs.flink import stream_sql as sql
 from udfs.pipeline import LayoutError, payload_names
-from udfs.protect.tokenize import TokenKeyMissing
+from udfs.protect.seal import quarantine_secret
+from udfs.protect.tokenize import KeyMissing
 from udfs.quality.spec import QualityConfig, load_quality
 from udfs.rules.ruleset import build_rule_set
 from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
@@ -38,6 +39,7 @@ class StreamJob:
     domain: str
     output: Path
     key_secret: bytes = field(repr=False)
+    quarantine_secret: bytes | None = field(default=None, repr=False)  # None: throwaway only
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     input: Path | None = None  # a CSV: BATCH runtime mode instead of Kafka
     bounded: bool = False  # Kafka up to the offsets at start, then finish (tests, backfills)
@@ -110,6 +112,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
     if job.batch:
         layouts = files.read_layouts(job.input, schema)
         fn = ProcessLines(*args, layouts=layouts, alert_min_severity=severity, window_keys=True,
+                          quarantine_secret=job.quarantine_secret,
                           quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.execute_sql(files.raw_lines_ddl("raw_input", job.input))
@@ -130,6 +133,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
             )
         )  # fmt: skip
         fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True,
+                             quarantine_secret=job.quarantine_secret,
                              quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.create_temporary_view("processed", t_env.sql_query(step))
@@ -262,6 +266,7 @@ def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
 def run(job: StreamJob, detached: bool = False):
     from jobs.runtime import ship_plugins, stream_table_env
 
+    job.quarantine_secret = quarantine_secret(job.quarantine_secret, job.throwaway_key)
     schema = load_schema(job.domain)
     rules_config = read_rules(job.domain, job.rules_path)
     build_rule_set(rules_config, schema, job.as_of)  # a bad rule or plugin: said here
@@ -350,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         job = StreamJob(**cli.resolve(args).kwargs(), bounded=args.bounded)
         result = run(job, detached=args.detached)
-    except (TokenKeyMissing, SchemaError, ValueError, files.InputError, LayoutError,
+    except (KeyMissing, SchemaError, ValueError, files.InputError, LayoutError,
             audit.AuditUnavailable) as err:  # fmt: skip
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from typing import Any
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 KEY = b"harness-test-key-0123456789abcdef"
+QUARANTINE_KEY = b"harness-quarantine-key-0123456789"
 # A record that breaks no rule (consent given, recent): a test sets only what it is about.
 CLEAN = {"created_at": "2025-06-01T00:00:00Z", "consent_given": "true"}
 
@@ -99,6 +100,7 @@ def run_batch_job(
         rules_path.write_text(yaml.safe_dump(rules))
     output = tmp_path / "out"
     job = BatchJob(input=source, domain=domain, output=output, as_of=AS_OF, key_secret=KEY,
+                   quarantine_secret=QUARANTINE_KEY,
                    pipeline=PipelineConfig.load(), rules_path=rules_path, quiet=True,
                    **job_kwargs)  # fmt: skip
     summary = run(job)

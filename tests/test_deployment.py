@@ -17,6 +17,7 @@ COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 SECRETS = {
     "COMPLIANCE_DB_PASSWORD": "test-password",
     "COMPLIANCE_TOKEN_KEY": "test-token-key-0123456789",
+    "COMPLIANCE_QUARANTINE_KEY": "test-quarantine-key-0123456789",
 }
 
 

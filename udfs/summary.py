@@ -32,6 +32,7 @@ class BatchSummary:
     violations_by_regulation: dict[str, int]
     timings: Timings
     throwaway_key: bool = False
+    quarantine_key_id: str | None = None  # the key the quarantine's payloads are sealed under
     dp: dict[str, Any] | None = None  # the private aggregates' figures (jobs.batch_compliance)
     quality: dict[str, Any] | None = None  # udfs.quality.score.Quality.as_dict()
 
@@ -85,6 +86,7 @@ class BatchSummary:
             "reconciled": self.reconciled,
             **({"reason": r.reason} if r.status != SUCCEEDED else {}),
             "throwaway_key": self.throwaway_key,
+            **({"quarantine_key_id": self.quarantine_key_id} if self.quarantine_key_id else {}),
             **({"dp": self.dp} if self.dp is not None else {}),
             **({"quality": self.quality} if self.quality is not None else {}),
         }  # fmt: skip

@@ -29,7 +29,8 @@ def run(rows: int, out: Path) -> dict:
         write_dataset("healthcare", rows, data, seed=7, as_of=DEFAULT_AS_OF, jsonl=False)
         print(f"generated {rows:,} rows in {time.perf_counter() - started:.0f}s", flush=True)
     output = out / f"batch-{rows}-out"
-    env = {**os.environ, "COMPLIANCE_TOKEN_KEY": secrets.token_hex(32)}
+    env = {**os.environ, "COMPLIANCE_TOKEN_KEY": secrets.token_hex(32),
+           "COMPLIANCE_QUARANTINE_KEY": secrets.token_hex(32)}  # fmt: skip
     as_of = DEFAULT_AS_OF.isoformat()
     started = time.perf_counter()
     job = subprocess.Popen(

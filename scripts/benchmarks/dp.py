@@ -47,7 +47,8 @@ def settings(out: Path, window_minutes: int | None = None) -> Path:
 
 def batch_run(data: Path, output: Path, extra: tuple[str, ...] = ()) -> dict:
     """The batch job on `data` with the flags `extra`; its summary (exits on a failed run)."""
-    env = {**os.environ, "COMPLIANCE_TOKEN_KEY": secrets.token_hex(32)}
+    env = {**os.environ, "COMPLIANCE_TOKEN_KEY": secrets.token_hex(32),
+           "COMPLIANCE_QUARANTINE_KEY": secrets.token_hex(32)}  # fmt: skip
     cmd = [sys.executable, "-m", "jobs.batch_compliance", "--input", str(data), "--domain",
            "healthcare", "--output", str(output), "--as-of", DEFAULT_AS_OF.isoformat(), *extra]  # fmt: skip
     if subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, check=False).returncode != 0:

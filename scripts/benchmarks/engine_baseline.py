@@ -29,6 +29,7 @@ from udfs.anonymity.release import release
 from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
 from udfs.flink.scan import RECORD_OPTIONS
+from udfs.protect import seal
 from udfs.protect.tokenize import key_secret_from_env
 from udfs.schema import load_schema, read_rules
 from udfs.validation import parse_timestamp
@@ -41,10 +42,17 @@ def run(input_path: Path, domain: str, output: Path, as_of: datetime) -> dict:
     layouts = files.read_layouts(input_path, schema)
     job = BatchJob(
         input=input_path, domain=domain, output=output, as_of=as_of,
-        key_secret=key_secret_from_env(), quiet=True,
+        key_secret=key_secret_from_env(), quarantine_secret=seal.secret_from_env(), quiet=True,
     )  # fmt: skip
     lake.prepare_output(output, ("lake", "violations", "quarantine", STAGING))
-    engine = Engine(schema, rules, as_of, job.key_secret, layouts=layouts)
+    engine = Engine(
+        schema,
+        rules,
+        as_of,
+        job.key_secret,
+        layouts=layouts,
+        quarantine_secret=job.quarantine_secret,
+    )
     expected = violations = quarantined = 0
     for split in plan_splits(list(layouts), 1 << 62):  # one split per file: one process
         header = layouts[split.path].encode()

@@ -143,6 +143,7 @@ def one_rate(
     config_path = config.dump(data / "pipeline.yaml")
     expected = expected_alerts(data / "records.jsonl", config.alerts.min_severity)
     os.environ.setdefault("COMPLIANCE_TOKEN_KEY", "bench-key-" + uuid.uuid4().hex)
+    os.environ.setdefault("COMPLIANCE_QUARANTINE_KEY", "bench-quarantine-" + uuid.uuid4().hex)
     job_id, _ = submit_python(
         PROJECT_ROOT / "jobs" / "stream_compliance.py",
         [

@@ -15,6 +15,20 @@ from jobs.config import PipelineConfig
 from scripts.benchmarks.memory import descendants
 from tools.flink_cluster import flink_home, rest_get
 
+QUARANTINE_KEY = "integration-quarantine-key-0123456789"
+
+
+@contextlib.contextmanager
+def job_keys(token_key: str, quarantine_key: str = QUARANTINE_KEY):
+    """The job's keys in the environment while a job is submitted (its client reads them)."""
+    names = {"COMPLIANCE_TOKEN_KEY": token_key, "COMPLIANCE_QUARANTINE_KEY": quarantine_key}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name in names:
+            os.environ.pop(name, None)
+
 
 def taskmanager_pids() -> list[int]:
     path = RUN_DIR / "flink" / "pid" / "flink--taskexecutor.pid"

@@ -3,13 +3,13 @@ the real PostgreSQL; a rerun of the same job does not duplicate violations."""
 
 import csv
 import json
-import os
 
 import psycopg2
 import pytest
 
 from connectors.settings import PROJECT_ROOT, DatabaseSettings
 from jobs import report
+from tests.integration.cluster import job_keys
 from tests.jobs.conftest import AS_OF
 from tests.tools.report.tables import counts
 from tools.flink_cluster import submit_python
@@ -28,15 +28,12 @@ def data(tmp_path_factory):
 
 
 def submit(data, out):
-    os.environ["COMPLIANCE_TOKEN_KEY"] = KEY
-    try:
+    with job_keys(KEY):
         job_id, output = submit_python(
             PROJECT_ROOT / "jobs" / "batch_compliance.py",
             ["--input", str(data / "records.csv"), "--domain", "financial", "--output", str(out),
              "--as-of", AS_OF.isoformat(), "--audit"],
         )  # fmt: skip
-    finally:
-        del os.environ["COMPLIANCE_TOKEN_KEY"]
     return job_id, json.loads((out / "summary.json").read_text()), output
 
 
@@ -139,15 +136,12 @@ def test_a_plugin_rule_outside_the_package_runs_on_the_cluster(tmp_path):
     (rules_dir / "rules.yaml").write_text(yaml.safe_dump(config))
 
     out = tmp_path / "out"
-    os.environ["COMPLIANCE_TOKEN_KEY"] = KEY
-    try:
+    with job_keys(KEY):
         submit_python(
             PROJECT_ROOT / "jobs" / "batch_compliance.py",
             ["--input", str(tmp_path / "input.csv"), "--domain", "healthcare", "--output",
              str(out), "--as-of", AS_OF.isoformat(), "--rules", str(rules_dir / "rules.yaml")],
         )  # fmt: skip
-    finally:
-        del os.environ["COMPLIANCE_TOKEN_KEY"]
     assert json.loads((out / "summary.json").read_text())["reconciled"]
     violations = read_parquet_dir(out / "violations").to_pylist()
     found = {v["record_id"] for v in violations if v["rule_id"] == "gdpr.badge_in_text"}

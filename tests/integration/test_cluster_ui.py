@@ -2,7 +2,6 @@
 the REST API equal the fed ground truth, the Web UI shows it in a real (headless) browser, and a
 stop with savepoint and a resume lose and duplicate nothing."""
 
-import os
 import re
 import time
 
@@ -10,7 +9,7 @@ import pytest
 
 from connectors.settings import PROJECT_ROOT, RUN_DIR, FlinkSettings
 from tests.integration import browser
-from tests.integration.cluster import completed_checkpoints, pipeline_config
+from tests.integration.cluster import completed_checkpoints, job_keys, pipeline_config
 from tests.jobs.test_stream_compliance import labels, outputs, stream_data
 from tools.flink_cluster import (
     compliance_metrics,
@@ -27,10 +26,9 @@ ARTIFACTS = RUN_DIR / "test-artifacts"
 
 
 def submit(out, config, savepoint=None):
-    os.environ["COMPLIANCE_TOKEN_KEY"] = KEY
     quality = out.parent / "quality.yaml"
     quality.write_text("window_seconds: 3\n")  # quality windows of 3 s of processing time
-    try:
+    with job_keys(KEY):
         job_id, _ = submit_python(
             PROJECT_ROOT / "jobs" / "stream_compliance.py",
             [
@@ -47,8 +45,6 @@ def submit(out, config, savepoint=None):
             detached=True,
             savepoint=savepoint,
         )
-    finally:
-        del os.environ["COMPLIANCE_TOKEN_KEY"]
     return job_id
 
 

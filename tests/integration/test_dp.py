@@ -13,6 +13,7 @@ import yaml
 from connectors import audit, ledger
 from connectors.lake import read_parquet_dir
 from jobs import batch_compliance, report
+from tests.integration.cluster import QUARANTINE_KEY
 
 pytestmark = pytest.mark.services
 KEY = "dp-integration-key-0123456789abcdef"
@@ -53,6 +54,7 @@ def test_the_ledger_refuses_a_run_over_budget_and_the_report_shows_the_spending(
     records(data, day)
     settings(dp, budget=1.5)  # room for one release of ε = 1 per day, not two
     monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", KEY)
+    monkeypatch.setenv("COMPLIANCE_QUARANTINE_KEY", QUARANTINE_KEY)
     args = ["--domain", "healthcare", "--input", str(data), "--as-of", "2026-12-01T00:00:00Z",
             "--dp", str(dp), "--parallelism", "1"]  # fmt: skip
 

@@ -4,7 +4,6 @@ of a run loses nothing and duplicates nothing."""
 
 import csv
 import json
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,12 +14,15 @@ import yaml
 
 from connectors.lake import read_lake, read_parquet_dir
 from connectors.settings import PROJECT_ROOT, DatabaseSettings, KafkaSettings
+from jobs import replay
 from jobs.batch_compliance import BatchJob
 from jobs.batch_compliance import run as batch_run
 from jobs.config import PipelineConfig
 from jobs.stream_compliance import StreamJob, run
 from tests.integration.cluster import (
+    QUARANTINE_KEY,
     completed_checkpoints,
+    job_keys,
     kill_taskmanager,
     pipeline_config,
     start_taskmanager,
@@ -30,6 +32,7 @@ from tests.jobs.test_stream_compliance import labels, outputs, stream_data
 from tests.openlineage_schema import validate_event
 from tools.flink_cluster import job_state, submit_python, wait_for_state
 from tools.ingest import ingest
+from udfs.protect.seal import SealKey
 from udfs.validation import parse_timestamp
 
 pytestmark = pytest.mark.services
@@ -69,7 +72,7 @@ def lake_by_id(out):
     return {r["record_id"]: r for r in read_lake(out / "lake").to_pylist()}
 
 
-def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
+def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path, monkeypatch):
     # In event-time order through one partition: no record is late, so the stream must decide
     # exactly as the bounded run. (Late records — e.g. years-old ones — are placed by the
     # watermark at the time they arrive, which a bounded run cannot reproduce.)
@@ -85,6 +88,7 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
     run(
         StreamJob(
             domain="healthcare", output=streamed, key_secret=key, pipeline=pipeline, bounded=True,
+            quarantine_secret=QUARANTINE_KEY.encode(),
             dp_path=dp_path, quality_path=quality_path,
         )
     )  # fmt: skip
@@ -93,6 +97,7 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
             domain="healthcare",
             output=bounded,
             key_secret=key,
+            quarantine_secret=QUARANTINE_KEY.encode(),
             pipeline=pipeline,
             input=data / "records.csv",
             as_of=AS_OF,
@@ -126,12 +131,19 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path):
     quarantine = consume_all(topics["quarantine"], malformed)
     assert len(quarantine) == malformed
     assert all(json.loads(m.value())["reason"] for m in quarantine)
+    sealing = SealKey(QUARANTINE_KEY.encode())  # the raw message sealed on the topic too
+    assert all(sealing.open(json.loads(m.value())["raw"]) for m in quarantine)
+    monkeypatch.setenv("COMPLIANCE_QUARANTINE_KEY", QUARANTINE_KEY)  # replayed from the topic
+    exported = tmp_path / "replay.jsonl"
+    assert replay.main(["export", f"kafka:{topics['quarantine']}", "--to", str(exported)]) == 0
+    assert len(exported.read_text().splitlines()) == malformed
 
     # The private aggregates: the stream's window and the batch job's whole input hold the same
     # records, so the same groups are published with the same ε, their values apart by noise.
     batched = tmp_path / "batch-out"
     batch_summary = batch_run(BatchJob(input=data / "records.csv", domain="healthcare",
                                        output=batched, as_of=AS_OF, key_secret=key,
+                                       quarantine_secret=QUARANTINE_KEY.encode(),
                                        pipeline=pipeline, dp_path=dp_path))  # fmt: skip
     stream_dp, batch_dp = (
         {(r["aggregate"], r["group"]): r for r in read_parquet_dir(out / "dp").to_pylist()}
@@ -222,8 +234,7 @@ def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
     config, topics = pipeline_config(tmp_path, checkpoint_interval_ms=1000)
     ingest(topics["healthcare"], data / "records.jsonl", rate=None, progress=False)
     out = tmp_path / "out"
-    os.environ["COMPLIANCE_TOKEN_KEY"] = KEY
-    try:
+    with job_keys(KEY):
         job_id, _ = submit_python(
             PROJECT_ROOT / "jobs" / "stream_compliance.py",
             [
@@ -239,8 +250,6 @@ def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
             ],
             detached=True,
         )
-    finally:
-        del os.environ["COMPLIANCE_TOKEN_KEY"]
     assert wait_for_state(job_id, {"RUNNING"}, timeout=120) == "RUNNING"
     deadline = time.monotonic() + 180
     while completed_checkpoints(job_id) < 1 and time.monotonic() < deadline:

@@ -9,6 +9,7 @@ from tools.synthetic.generator import write_dataset
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 KEY = b"job-test-key-0123456789abcdef"
+QUARANTINE_KEY = b"job-test-quarantine-key-0123456789"
 
 
 def make_job(input_path, output, domain="healthcare", **kwargs) -> BatchJob:
@@ -18,6 +19,7 @@ def make_job(input_path, output, domain="healthcare", **kwargs) -> BatchJob:
         output=output,
         as_of=AS_OF,
         key_secret=kwargs.pop("key_secret", KEY),
+        quarantine_secret=kwargs.pop("quarantine_secret", QUARANTINE_KEY),
         pipeline=kwargs.pop("pipeline", None) or PipelineConfig.load(),
         quiet=True,
         **kwargs,

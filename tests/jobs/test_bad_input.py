@@ -7,7 +7,8 @@ import pytest
 
 from connectors.lake import read_parquet_dir
 from jobs.batch_compliance import JobFailed, main, run
-from tests.jobs.conftest import make_job
+from tests.jobs.conftest import QUARANTINE_KEY, make_job
+from udfs.protect.seal import SealKey
 from udfs.schema import load_schema
 
 HEADER = ",".join(load_schema("healthcare").names)
@@ -67,6 +68,18 @@ def test_missing_key_is_refused(tmp_path, monkeypatch, capsys):
     assert "no token key" in capsys.readouterr().err
 
 
+def test_missing_quarantine_key_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "token-key-0123456789abcdef")
+    monkeypatch.delenv("COMPLIANCE_QUARANTINE_KEY", raising=False)
+    monkeypatch.delenv("COMPLIANCE_QUARANTINE_KEY_FILE", raising=False)
+    code = main(
+        ["--input", str(tmp_path), "--domain", "healthcare", "--output", str(tmp_path / "o")]
+    )
+    assert code == 2
+    assert "no quarantine key: set COMPLIANCE_QUARANTINE_KEY" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_database_down_is_a_clear_error_before_any_work(tmp_path, monkeypatch):
     path = tmp_path / "in.csv"
     path.write_text(HEADER + "\n" + good_line(1) + "\n")
@@ -98,10 +111,17 @@ def test_bad_lines_go_to_quarantine_with_reasons(tmp_path):
     lines.append(b"")  # blank line: not a record
     path.write_bytes(b"\n".join(lines) + b"\n")
     summary = run(make_job(path, tmp_path / "out"))
-    reasons = {
-        r["record_id"]: r["reason"]
-        for r in read_parquet_dir(tmp_path / "out" / "quarantine").to_pylist()
-    }
+    quarantined = read_parquet_dir(tmp_path / "out" / "quarantine").to_pylist()
+    reasons = {r["record_id"]: r["reason"] for r in quarantined}
+    # The raw lines are sealed under the job's quarantine key (named in the summary), in no
+    # file in clear, and open to the very lines.
+    key = SealKey(QUARANTINE_KEY)
+    assert summary["quarantine_key_id"] == key.key_id
+    assert all(r["raw"].startswith(f"gcm1:{key.key_id}:") for r in quarantined)
+    opened = {r["record_id"]: key.open(r["raw"]) for r in quarantined}
+    assert opened["b3"] == "b3,too,few,columns" and opened["b5"].endswith(",not-a-time")
+    for part in (tmp_path / "out" / "quarantine").rglob("*.parquet"):
+        assert b"too,few" not in part.read_bytes()
     assert summary["records_in"] == 17 and summary["quarantined"] == 5
     assert reasons.get(None) == "not UTF-8" or "not UTF-8" in reasons.values()
     assert "columns" in reasons["b3"]
@@ -138,6 +158,7 @@ def test_a_file_smaller_than_k_finishes_its_scan_and_says_why(tmp_path, monkeypa
     with_ssn = good_line(2).replace(",Ada Abbott,,", ",Ada Abbott,123-45-6789,")
     path.write_text(HEADER + "\n" + good_line(1) + "\n" + with_ssn + "\nb1,too,few\n")
     monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "tiny-file-test-key-0123456789")
+    monkeypatch.setenv("COMPLIANCE_QUARANTINE_KEY", "tiny-file-quarantine-key-0123456789")
     out = tmp_path / "out"
     # (a third of it quarantined is below the quality thresholds too: measured apart)
     code = main(["--input", str(path), "--domain", "healthcare", "--output", str(out),

@@ -4,6 +4,11 @@ from jobs import batch_compliance, cli, stream_compliance
 from udfs.schema import DOMAINS
 
 
+def keys(monkeypatch):
+    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "k" * 32)
+    monkeypatch.setenv("COMPLIANCE_QUARANTINE_KEY", "q" * 32)
+
+
 def parser():
     return cli.job_parser("jobs.x", "A job.\n\nMore.", "input", input_required=False)
 
@@ -21,7 +26,7 @@ def test_a_parallelism_below_one_is_refused(capsys):
 
 
 def test_the_shared_flags_resolve_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "k" * 32)
+    keys(monkeypatch)
     args = cli.parse(parser(), ["--domain", "financial", "--output", str(tmp_path / "o"),
                                 "--as-of", "2026-01-02", "--rules", "r.yaml",
                                 "--flink-flag-passes"])  # fmt: skip
@@ -29,11 +34,12 @@ def test_the_shared_flags_resolve_once(tmp_path, monkeypatch):
     assert common.as_of.isoformat() == "2026-01-02T00:00:00+00:00"
     assert common.output.is_absolute() and common.input is None and not common.throwaway_key
     assert str(common.rules_path) == "r.yaml"
+    assert common.quarantine_secret == b"q" * 32 and "q" * 8 not in repr(common)
     assert set(common.kwargs()) == {f for f in common.__dataclass_fields__}
 
 
 def test_both_jobs_take_the_same_flags_into_their_dataclasses(tmp_path, monkeypatch):
-    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "k" * 32)
+    keys(monkeypatch)
     common = cli.resolve(cli.parse(parser(), ["--domain", "healthcare", "--input", "x.csv",
                                               "--output", str(tmp_path)]))  # fmt: skip
     batch = batch_compliance.BatchJob(**common.kwargs())
@@ -48,7 +54,7 @@ def test_a_bad_as_of_is_a_clear_error(capsys):
 
 
 def test_dp_takes_the_domains_settings_or_a_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "k" * 32)
+    keys(monkeypatch)
     base = ["--domain", "financial", "--output", str(tmp_path)]
     off = cli.resolve(cli.parse(parser(), base))
     default = cli.resolve(cli.parse(parser(), [*base, "--dp"]))

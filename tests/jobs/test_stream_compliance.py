@@ -11,6 +11,7 @@ from connectors.lake import read_lake, read_parquet_dir
 from jobs.config import PipelineConfig
 from jobs.stream_compliance import StreamJob, run
 from tools.synthetic.generator import Rates, write_dataset
+from udfs.protect.seal import SealKey
 from udfs.schema import load_schema
 
 pytestmark = pytest.mark.jvm
@@ -48,6 +49,7 @@ def result(tmp_path_factory):
             domain="healthcare",
             output=out,
             key_secret=b"k" * 32,
+            quarantine_secret=b"q" * 32,
             pipeline=PipelineConfig.load(),
             input=data / "records.csv",
         )
@@ -58,9 +60,14 @@ def result(tmp_path_factory):
 def test_counts_reconcile_and_lake_is_k_anonymous(result):
     data, out = result
     got = outputs(out)
-    quarantined = read_parquet_dir(out / "quarantine").num_rows
+    quarantine = read_parquet_dir(out / "quarantine").to_pylist()
+    quarantined = len(quarantine)
     with open(data / "malformed.csv") as handle:
         assert quarantined == sum(1 for _ in handle) - 1
+    # each raw line sealed, and it opens to a line of the input
+    key = SealKey(b"q" * 32)
+    lines = set((data / "records.csv").read_text().splitlines())
+    assert all(key.open(json.loads(r["v"])["raw"]) in lines for r in quarantine)
     ids = [r["record_id"] for r in got["lake"]] + [r["record_id"] for r in got["suppressed"]]
     assert len(ids) == len(set(ids)) and len(ids) + quarantined == ROWS
     qis = load_schema("healthcare").anonymity["quasi_identifiers"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from udfs.engine.validate import validate_columns
 from udfs.pipeline import Layout, LineProcessor, RecordProcessor
 from udfs.protect import ProtectionPolicy, TokenKey
 from udfs.protect.columns import ColumnProtector
+from udfs.protect.seal import SealKey
 from udfs.rules import SEVERITIES, build_rule_set, severity_rank
 from udfs.rules.batch import BatchView
 from udfs.schema import DomainSchema
@@ -124,8 +125,11 @@ class Engine:
         self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime,
         key_secret: bytes, throwaway_key: bool = False, alert_min_severity: str | None = None,
         window_keys: bool = False, layouts: dict[str, str] | None = None,
+        quarantine_secret: bytes | None = None,
     ):  # fmt: skip
         self.schema = schema
+        # Quarantined payloads leave the engine sealed (udfs.protect.seal) when a key is given.
+        self.sealer = SealKey(quarantine_secret, throwaway_key) if quarantine_secret else None
         self.names = schema.names
         policy = ProtectionPolicy.from_config(schema.protection)
         self.rules = build_rule_set(rules_config, schema, as_of, extra_kinds=policy.mask_kinds)
@@ -171,10 +175,10 @@ class Engine:
             outs = [
                 self.reference.process_line(p, x) for p, x in zip(paths, pylist(lines), strict=True)
             ]
-            return self._per_record(outs, started)
+            return self._sealed(self._per_record(outs, started))
         parsed = parse_lines(lines, paths, self.layouts)
         self.timings["parse"] += time.perf_counter() - started
-        return self._process(parsed, len(lines))
+        return self._sealed(self._process(parsed, len(lines)))
 
     def process_messages(
         self, messages: list[bytes | str | None], source_ms: list[int | None] | None = None
@@ -185,10 +189,21 @@ class Engine:
             stamps = source_ms if source_ms is not None else [None] * len(messages)
             process = self.reference.process_message
             outs = [process(m, ms) for m, ms in zip(messages, stamps, strict=True)]
-            return self._per_record(outs, started)
+            return self._sealed(self._per_record(outs, started))
         parsed = parse_messages(messages, self.names)
         self.timings["parse"] += time.perf_counter() - started
-        return self._process(parsed, len(messages), source_ms)
+        return self._sealed(self._process(parsed, len(messages), source_ms))
+
+    def _sealed(self, result: EngineResult) -> EngineResult:
+        """The quarantine's raw payloads sealed, when this engine has a quarantine key."""
+        quarantine = result.quarantine
+        if self.sealer is None or not quarantine.num_rows:
+            return result
+        started = time.perf_counter()
+        at = quarantine.schema.get_field_index("raw")
+        sealed = quarantine.set_column(at, "raw", self.sealer.seal_array(quarantine.column("raw")))
+        self.timings["seal"] += time.perf_counter() - started
+        return replace(result, quarantine=sealed)
 
     def _per_record(self, outs: list[list[tuple]], started: float) -> EngineResult:
         from udfs.engine.reference import as_result

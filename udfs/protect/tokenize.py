@@ -24,7 +24,11 @@ _SEPARATORS = str.maketrans("", "", " -.()")
 COMPACT_FIELDS = {"ssn", "card_number", "phone", "account_number", "iban"}
 
 
-class TokenKeyMissing(RuntimeError):
+class KeyMissing(RuntimeError):
+    """A key the job needs is not configured (the message says which, and how)."""
+
+
+class TokenKeyMissing(KeyMissing):
     pass
 
 

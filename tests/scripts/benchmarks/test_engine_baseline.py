@@ -14,6 +14,7 @@ AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 
 def test_baseline_counts_tokens_and_release(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "unit-test-key-0123456789")
+    monkeypatch.setenv("COMPLIANCE_QUARANTINE_KEY", "unit-test-quarantine-key-0123456789")
     manifest = write_dataset(
         "healthcare", 3000, tmp_path / "data", seed=3, as_of=AS_OF, jsonl=False
     )
