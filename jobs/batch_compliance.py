@@ -69,6 +69,7 @@ class BatchJob:
     key_secret: bytes = field(repr=False)
     throwaway_key: bool = False
     quarantine_secret: bytes | None = field(default=None, repr=False)  # None: throwaway only
+    token_key_id: str | None = None  # the id the tokens carry (udfs.protect.tokenize)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     rules_path: Path | None = None
     audit: bool = False
@@ -99,7 +100,7 @@ def build(
 
     function = ScanSplits(
         (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key),
-        job.quarantine_secret,
+        {"quarantine_secret": job.quarantine_secret, "token_key_id": job.token_key_id},
         layouts, str(job.output / STAGING), job.domain, job.job_id, job.started_at,
         job.pipeline.batch.read_bytes, engine or Engine, buckets, dp, quality,
     )  # fmt: skip

@@ -12,7 +12,7 @@ from typing import Any
 from jobs.config import PipelineConfig
 from udfs.dp import spec as dp_spec
 from udfs.protect import seal
-from udfs.protect.tokenize import key_secret_from_env
+from udfs.protect.tokenize import token_key_from_env
 from udfs.schema import DOMAINS
 from udfs.validation import parse_timestamp
 
@@ -82,6 +82,7 @@ class Common:
     rules_path: Path | None
     as_of: datetime
     key_secret: bytes = field(repr=False)
+    token_key_id: str | None  # the id the tokens carry (a keyring's current key), or None
     throwaway_key: bool
     quarantine_secret: bytes = field(repr=False)  # seals quarantined payloads (udfs.protect.seal)
     audit: bool
@@ -97,7 +98,9 @@ class Common:
 
 def resolve(args: argparse.Namespace) -> Common:
     """The shared flags resolved (raises KeyMissing, SchemaError or ValueError)."""
-    secret = secrets.token_bytes(32) if args.throwaway_key else key_secret_from_env()
+    secret, token_key_id = (
+        (secrets.token_bytes(32), None) if args.throwaway_key else token_key_from_env()
+    )
     sealing = secrets.token_bytes(32) if args.throwaway_key else seal.secret_from_env()
     return Common(
         domain=args.domain,
@@ -107,6 +110,7 @@ def resolve(args: argparse.Namespace) -> Common:
         rules_path=args.rules,
         as_of=parse_timestamp(args.as_of) if args.as_of else datetime.now(UTC),
         key_secret=secret,
+        token_key_id=token_key_id,
         throwaway_key=args.throwaway_key,
         quarantine_secret=sealing,
         audit=args.audit,

@@ -40,6 +40,7 @@ class StreamJob:
     output: Path
     key_secret: bytes = field(repr=False)
     quarantine_secret: bytes | None = field(default=None, repr=False)  # None: throwaway only
+    token_key_id: str | None = None  # the id the tokens carry (udfs.protect.tokenize)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     input: Path | None = None  # a CSV: BATCH runtime mode instead of Kafka
     bounded: bool = False  # Kafka up to the offsets at start, then finish (tests, backfills)
@@ -112,7 +113,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
     if job.batch:
         layouts = files.read_layouts(job.input, schema)
         fn = ProcessLines(*args, layouts=layouts, alert_min_severity=severity, window_keys=True,
-                          quarantine_secret=job.quarantine_secret,
+                          quarantine_secret=job.quarantine_secret, token_key_id=job.token_key_id,
                           quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.execute_sql(files.raw_lines_ddl("raw_input", job.input))
@@ -134,6 +135,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
         )  # fmt: skip
         fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True,
                              quarantine_secret=job.quarantine_secret,
+                             token_key_id=job.token_key_id,
                              quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.create_temporary_view("processed", t_env.sql_query(step))

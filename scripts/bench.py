@@ -1,4 +1,4 @@
-"""scripts/bench accuracy|protection|engine|batch|stream|report|dp|quality: the project's
+"""scripts/bench accuracy|protection|engine|batch|stream|report|dp|quality|seal: the project's
 benchmarks."""
 
 from __future__ import annotations
@@ -16,7 +16,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument(
         "what",
-        choices=("accuracy", "protection", "engine", "batch", "stream", "report", "dp", "quality"),
+        choices=(
+            "accuracy",
+            "protection",
+            "engine",
+            "batch",
+            "stream",
+            "report",
+            "dp",
+            "quality",
+            "seal",
+        ),
     )
     parser.add_argument("--rows", type=int, help="rows per generated set")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
@@ -59,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.benchmarks import quality
 
         result = quality.run(args.rows or 1_000_000, args.out)
+    elif args.what == "seal":
+        from scripts.benchmarks import seal
+
+        result = seal.run(args.rows or 1_000_000, args.out)
     elif args.what == "report":
         from scripts.benchmarks import report
 

@@ -94,14 +94,14 @@ class RecordProcessor:
     def __init__(
         self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime, key_secret: bytes,
         throwaway_key: bool = False, alert_min_severity: str | None = None,
-        window_keys: bool = False,
+        window_keys: bool = False, token_key_id: str | None = None,
     ):  # fmt: skip
         self.schema = schema
         self.names = schema.names
         self.name_set = frozenset(schema.names)
         policy = ProtectionPolicy.from_config(schema.protection)
         self.rules = build_rule_set(rules_config, schema, as_of, extra_kinds=policy.mask_kinds)
-        self.protector = Protector(policy, TokenKey(key_secret, throwaway_key))
+        self.protector = Protector(policy, TokenKey(key_secret, throwaway_key, token_key_id))
         self.payload = payload_names(schema)
         self.blank = (None,) * len(self.payload)
         self.alert_rank = severity_rank(alert_min_severity) if alert_min_severity else None

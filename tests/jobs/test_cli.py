@@ -62,3 +62,16 @@ def test_dp_takes_the_domains_settings_or_a_file(tmp_path, monkeypatch):
     assert off.dp_path is None
     assert default.dp_path.parts[-2:] == ("dp", "financial.yaml") and default.dp_path.is_file()
     assert given.dp_path.name == "mine.yaml" and given.dp_path.is_absolute()
+
+
+def test_a_keyring_gives_the_jobs_its_current_key_and_id(tmp_path, monkeypatch):
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(
+        "current: b\nkeys:\n  a: secret-a-0123456789abcdef\n  b: secret-b-0123456789abcdef\n"
+    )
+    monkeypatch.delenv("COMPLIANCE_TOKEN_KEY", raising=False)
+    monkeypatch.setenv("COMPLIANCE_TOKEN_KEYS_FILE", str(keys))
+    monkeypatch.setenv("COMPLIANCE_QUARANTINE_KEY", "q" * 32)
+    common = cli.resolve(cli.parse(parser(), ["--domain", "healthcare", "--output", str(tmp_path)]))
+    assert (common.key_secret, common.token_key_id) == (b"secret-b-0123456789abcdef", "b")
+    assert batch_compliance.BatchJob(**common.kwargs()).token_key_id == "b"

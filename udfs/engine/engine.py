@@ -125,7 +125,7 @@ class Engine:
         self, schema: DomainSchema, rules_config: dict[str, Any], as_of: datetime,
         key_secret: bytes, throwaway_key: bool = False, alert_min_severity: str | None = None,
         window_keys: bool = False, layouts: dict[str, str] | None = None,
-        quarantine_secret: bytes | None = None,
+        quarantine_secret: bytes | None = None, token_key_id: str | None = None,
     ):  # fmt: skip
         self.schema = schema
         # Quarantined payloads leave the engine sealed (udfs.protect.seal) when a key is given.
@@ -134,7 +134,7 @@ class Engine:
         policy = ProtectionPolicy.from_config(schema.protection)
         self.rules = build_rule_set(rules_config, schema, as_of, extra_kinds=policy.mask_kinds)
         self.as_of = self.rules.as_of
-        self.protector = ColumnProtector(policy, TokenKey(key_secret, throwaway_key))
+        self.protector = ColumnProtector(policy, TokenKey(key_secret, throwaway_key, token_key_id))
         self.payload = schemas.payload_names(schema)
         self.alert_rank = severity_rank(alert_min_severity) if alert_min_severity else None
         self.quasi_identifiers = frozenset(schema.anonymity.get("quasi_identifiers") or ())
@@ -149,7 +149,8 @@ class Engine:
         if layouts:
             parsed = {path: Layout.from_header(h, schema) for path, h in layouts.items()}
             self.layouts = CsvLayouts(parsed, self.names)
-        options = {"alert_min_severity": alert_min_severity, "window_keys": window_keys}
+        options = {"alert_min_severity": alert_min_severity, "window_keys": window_keys,
+                   "token_key_id": token_key_id}  # fmt: skip
         args = (schema, rules_config, self.as_of, key_secret, throwaway_key)
         self.reference = (
             LineProcessor(*args, layouts=layouts, **options)

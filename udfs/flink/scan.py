@@ -32,13 +32,13 @@ RECORDS = "records-"  # staged records of date bucket N: the staging folder reco
 
 class ScanSplits(ScalarFunction):
     def __init__(
-        self, engine_args: tuple, quarantine_secret: bytes | None, layouts: dict[str, str],
+        self, engine_args: tuple, engine_kwargs: dict, layouts: dict[str, str],
         staging: str, domain: str,
         job_id: str, detected_at: datetime, batch_bytes: int, engine: type[Engine] = Engine,
         buckets: int = 1, dp=None, quality=None,
     ):  # fmt: skip
         self.engine_args = engine_args
-        self.quarantine_secret = quarantine_secret
+        self.engine_kwargs = engine_kwargs  # the quarantine key, the token key's id
         self.layouts = layouts
         self.staging = staging
         self.domain = domain
@@ -54,7 +54,7 @@ class ScanSplits(ScalarFunction):
         self.anonymity = self.engine_args[0].anonymity
         self.metrics = ComplianceMetrics(function_context.get_metric_group())
         self.engine = self.engine_class(
-            *self.engine_args, layouts=self.layouts, quarantine_secret=self.quarantine_secret
+            *self.engine_args, layouts=self.layouts, **self.engine_kwargs
         )
         self.attempt = new_attempt()
 

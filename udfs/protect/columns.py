@@ -96,7 +96,7 @@ def tokenize_values(
         return pa.array([], STRING)
     messages = pc.binary_join_element_wise(f"{field}\x00", normalize_column(field, values), "")
     digests = key.digests_of_binary(pc.cast(messages, pa.binary()))
-    prefix = np.frombuffer(f"tok_{field}_".encode(), dtype=np.uint8)
+    prefix = np.frombuffer(f"tok_{field}_{key.prefix}".encode(), dtype=np.uint8)
     letters = _letters(digests, len(values))
     tokens = _fixed_width(np.hstack([np.broadcast_to(prefix, (len(values), len(prefix))), letters]))
     if keep_last4:
