@@ -17,9 +17,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from confluent_kafka import KafkaError, KafkaException
+
 from connectors import kafka
 
-PACE_S = 0.001  # how far ahead of the rate the producer may run before it sleeps
+PACE_S = 0.001
+
+
+class MessageTooLarge(ValueError):
+    """A record that no Kafka message can carry (said without a traceback)."""  # how far ahead of the rate the producer may run before it sleeps
 
 
 def messages(path: Path) -> Iterator[tuple[str | None, bytes]]:
@@ -47,7 +53,11 @@ def messages(path: Path) -> Iterator[tuple[str | None, bytes]]:
                 continue
             try:
                 key = json.loads(line).get("record_id")
-            except (ValueError, AttributeError):
+            except (
+                ValueError,
+                AttributeError,
+                RecursionError,
+            ):  # sent as it is: the job quarantines it
                 key = None
             yield key, line
 
@@ -78,6 +88,15 @@ def ingest(
                 break
             except BufferError:
                 producer.poll(0.05)
+            except KafkaException as err:
+                if err.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
+                    raise
+                producer.flush(60)
+                raise MessageTooLarge(
+                    f"message {sent + 1:,} of {path} ({len(value):,} bytes) is over the producer's "
+                    f"message size limit: not sent, nor anything after it ({sent:,} sent before "
+                    "it); split or shorten it"
+                ) from None
         producer.poll(0)
         sent += 1
         if progress and time.perf_counter() - last_report >= 5:
@@ -112,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = ingest(args.topic, args.file, args.rate, args.partitions)
-    except (FileNotFoundError, RuntimeError) as err:
+    except (FileNotFoundError, RuntimeError, MessageTooLarge) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(json.dumps(result))

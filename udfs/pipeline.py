@@ -184,6 +184,8 @@ class RecordProcessor:
                 message = message.decode("utf-8")
             except UnicodeDecodeError:
                 return [self.quarantine("not UTF-8", message.decode("utf-8", "backslashreplace"))]
+        if too_deep(message):
+            return [self.quarantine(TOO_DEEP, message)]
         try:
             data = json.loads(message)
         except ValueError:
@@ -200,6 +202,34 @@ class RecordProcessor:
 
 
 UNPAIRED_SURROGATE = "JSON string holds an unpaired surrogate (\\ud800-\\udfff): not UTF-8"
+MAX_JSON_DEPTH = 64
+TOO_DEEP = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+def too_deep(message: str) -> bool:
+    """Whether a JSON text nests arrays/objects deeper than MAX_JSON_DEPTH (outside strings):
+    refused before parsing, as a parser (or printing the value) can run out of stack on it."""
+    if message.count("[") + message.count("{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for ch in message:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
 
 
 def utf8_encodable(data: Any) -> bool:

@@ -110,6 +110,9 @@ def _blank_to_null(column: pa.Array) -> pa.Array:
     return pc.if_else(pa.array(empty), pa.scalar(None, STRING), column)
 
 
+MAX_RAW_CHARS = 200_000  # a quarantined payload kept whole up to this; sealed ≤ ~270 KB
+
+
 class Engine:
     """Built once per worker: the rule set, the protector, the hierarchies for window keys.
 
@@ -196,15 +199,28 @@ class Engine:
         return self._sealed(self._process(parsed, len(messages), source_ms))
 
     def _sealed(self, result: EngineResult) -> EngineResult:
-        """The quarantine's raw payloads sealed, when this engine has a quarantine key."""
+        """The quarantine as it leaves the engine: a raw payload longer than MAX_RAW_CHARS cut
+        (its reason says so: sealed, it must still fit a Kafka message), then every raw payload
+        sealed, when this engine has a quarantine key."""
         quarantine = result.quarantine
-        if self.sealer is None or not quarantine.num_rows:
+        if not quarantine.num_rows:
             return result
         started = time.perf_counter()
-        at = quarantine.schema.get_field_index("raw")
-        sealed = quarantine.set_column(at, "raw", self.sealer.seal_array(quarantine.column("raw")))
+        raw = quarantine.column("raw")
+        long = pc.fill_null(pc.greater(pc.utf8_length(raw), MAX_RAW_CHARS), False)
+        if pc.any(long).as_py():
+            note = f" (raw payload cut to its first {MAX_RAW_CHARS:,} characters)"
+            reason = quarantine.column("reason")
+            quarantine = quarantine.set_column(
+                quarantine.schema.get_field_index("reason"), "reason",
+                pc.if_else(long, pc.binary_join_element_wise(reason, note, ""), reason),
+            )  # fmt: skip
+            raw = pc.if_else(long, pc.utf8_slice_codeunits(raw, 0, MAX_RAW_CHARS), raw)
+        if self.sealer is not None:
+            raw = self.sealer.seal_array(raw)
+        quarantine = quarantine.set_column(quarantine.schema.get_field_index("raw"), "raw", raw)
         self.timings["seal"] += time.perf_counter() - started
-        return replace(result, quarantine=sealed)
+        return replace(result, quarantine=quarantine)
 
     def _per_record(self, outs: list[list[tuple]], started: float) -> EngineResult:
         from udfs.engine.reference import as_result

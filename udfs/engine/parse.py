@@ -21,10 +21,12 @@ import pyarrow.compute as pc
 from udfs.arrow import STRING, as_bool, pylist, take_rows
 from udfs.pipeline import (
     MAX_LINE_CHARS,
+    TOO_DEEP,
     UNPAIRED_SURROGATE,
     Layout,
     _text,
     normalize_path,
+    too_deep,
     utf8_encodable,
 )
 
@@ -271,6 +273,9 @@ def parse_messages(messages: list[bytes | str | None], names: tuple[str, ...]) -
             except UnicodeDecodeError:
                 quarantined.add(row, "not UTF-8", message.decode("utf-8", "backslashreplace"))
                 continue
+        if too_deep(message):
+            quarantined.add(row, TOO_DEEP, message)
+            continue
         try:
             data = _loads(message)
         except _Unencodable:
