@@ -4,10 +4,13 @@ options for violations. Tokens only — callers never pass raw values."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,73 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 class AuditUnavailable(RuntimeError):
     pass
+
+
+class AuditLost(AuditUnavailable):
+    """The database went away during the run and did not come back in time."""
+
+
+RETRY_DELAYS = (1.0, 2.0, 4.0)  # seconds before each retry of a write whose connection died
+
+
+class AuditConnection:
+    """A run's connection to the audit database, reopened when the server went away: the
+    run's writes (`retried`) go through it, each one transaction, redone whole on the new
+    connection — none is ever half committed."""
+
+    def __init__(self, settings: DatabaseSettings | None = None):
+        self.settings = settings or DatabaseSettings.from_env()
+        self.raw = connect(self.settings)
+
+    def __getattr__(self, name: str):
+        return getattr(self.raw, name)
+
+    def __enter__(self):
+        return self.raw.__enter__()
+
+    def __exit__(self, *exc):
+        return self.raw.__exit__(*exc)
+
+    def reopen(self) -> None:
+        with suppress(Exception):
+            self.raw.close()
+        self.raw = connect(self.settings)
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self.raw.close()
+
+
+def retried(write: Callable) -> Callable:
+    """A write `f(conn, ...)` redone on a reopened connection when the database went away
+    (RETRY_DELAYS apart); AuditLost when it stays away."""
+
+    @wraps(write)
+    def call(conn, *args, **kwargs):
+        import psycopg2
+
+        delays = list(RETRY_DELAYS) if isinstance(conn, AuditConnection) else []
+        while True:
+            try:
+                return write(conn, *args, **kwargs)
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
+                if not delays:
+                    first = str(err).strip().splitlines()[0] if str(err).strip() else "no answer"
+                    raise AuditLost(
+                        f"the audit database went away during the run ({write.__name__}: "
+                        f"{first}), retried {len(RETRY_DELAYS)} times over "
+                        f"{sum(RETRY_DELAYS):.0f} s; nothing of this write was committed. The "
+                        "outputs under --output are written: rerun with --audit once the "
+                        "database is back (violations are upserted, nothing duplicates)"
+                    ) from None
+                delay = delays.pop(0)
+                print(f"audit: the database went away ({write.__name__}); reconnecting in "
+                      f"{delay:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
+                time.sleep(delay)
+                with suppress(AuditUnavailable):
+                    conn.reopen()
+
+    return call
 
 
 def connect(settings: DatabaseSettings | None = None):
@@ -59,6 +129,7 @@ def ensure_schema(conn) -> int:
         return int(cur.fetchone()[0])
 
 
+@retried
 def start_run(conn, job_id: str, job_name: str, domain: str, mode: str, started: datetime) -> None:
     with conn, conn.cursor() as cur:
         cur.execute(
@@ -73,6 +144,7 @@ def start_run(conn, job_id: str, job_name: str, domain: str, mode: str, started:
         )
 
 
+@retried
 def finish_run(conn, job_id: str, status: str, summary: dict[str, Any], finished: datetime) -> None:
     with conn, conn.cursor() as cur:
         cur.execute(
@@ -124,7 +196,7 @@ def recorded_run(
     if not enabled:
         yield RunRecord(job_id)
         return
-    conn = connect()
+    conn = AuditConnection()
     try:
         ensure_schema(conn)
         start_run(conn, job_id, job_name, domain, mode, started)
@@ -132,7 +204,8 @@ def recorded_run(
         try:
             yield record
         except BaseException as err:
-            finish_run(conn, job_id, "FAILED", {"error": str(err)[:500]}, datetime.now(UTC))
+            if not isinstance(err, AuditLost):  # else the row cannot be reached: it says RUNNING
+                finish_run(conn, job_id, "FAILED", {"error": str(err)[:500]}, datetime.now(UTC))
             raise
         summary = record.summary or {}
         finish_run(conn, job_id, summary.get("status", "SUCCEEDED"), summary, datetime.now(UTC))
@@ -182,6 +255,7 @@ VIOLATION_COPY_COLUMNS = (
 )  # fmt: skip
 
 
+@retried
 def upsert_violations(conn, files: list) -> int:
     """Violation rows from Parquet files into the audit table: COPY into a temporary table,
     then one upsert on (domain, record_id, rule_id, field) — a rerun never duplicates. The last

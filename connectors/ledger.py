@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from connectors.audit import retried
 from udfs.dp.budget import BudgetExceeded, Spend, overspent, refusal
 from udfs.dp.spec import Budget
 
@@ -26,6 +27,7 @@ def spent_on(cur, domain: str, days: list[date]) -> dict[date, tuple[float, floa
     return {day: (eps, delta) for day, eps, delta in cur.fetchall()}
 
 
+@retried
 def spend(
     conn, domain: str, job_id: str, spends: list[Spend], budget: Budget, mechanisms: dict[str, str],
     source: str,

@@ -37,6 +37,8 @@ from openlineage.client.facet_v2 import (
 )
 from openlineage.client.serde import Serde
 
+from connectors.audit import retried
+
 PRODUCER = "https://github.com/flink-compliance/flink-compliance"
 FACET_SCHEMA = (
     "https://flink-compliance.invalid/spec/facets/1-0-0/ComplianceRunFacet.json"
@@ -268,6 +270,7 @@ def _quality_facet(quality: dict, size: int | None):
     )
 
 
+@retried
 def record(conn, job_id: str, event: dict) -> None:
     """The event in the audit database's `lineage` table (one row per event)."""
     outputs = [f"{d['namespace']}/{d['name']}" for d in event.get("outputs") or []]

@@ -219,8 +219,8 @@ def run(job: BatchJob) -> dict:
             trail.start()
             try:
                 with dp_ledger(dp is not None, record.conn) as ledger_conn:
-                    summary = _run(job, schema, rules_config, layouts, started, record.conn,
-                                   dp, ledger_conn, quality)  # fmt: skip
+                    summary = flink_run(job, lambda: _run(job, schema, rules_config, layouts,
+                                        started, record.conn, dp, ledger_conn, quality))  # fmt: skip
             except BaseException as err:
                 trail.fail(str(err) or type(err).__name__)
                 raise
@@ -231,6 +231,24 @@ def run(job: BatchJob) -> dict:
     finally:
         shutil.rmtree(job.output / STAGING, ignore_errors=True)
     return record.summary
+
+
+def flink_run(job: BatchJob, work):
+    """`work()`, a failed Flink job said in one line (the cause its workers raised) instead of
+    pages of Java; a full output disk named as such."""
+    from py4j.protocol import Py4JJavaError
+
+    from jobs.runtime import flink_failure
+
+    try:
+        return work()
+    except Py4JJavaError as err:
+        cause = flink_failure(str(err))
+        if "No space left on device" in cause or "[Errno 28]" in cause:
+            raise JobFailed(
+                f"no space left on the output's device ({job.output}): {cause}"
+            ) from None
+        raise JobFailed(f"the Flink job failed: {cause}") from None
 
 
 def run_lineage(job: BatchJob, schema: DomainSchema, quality: QualityConfig | None, conn,

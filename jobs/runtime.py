@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,23 @@ def first_results(table, key: str) -> dict[int, dict]:
             found = json.loads(row[0])
             chosen.setdefault(found[key], found)
     return chosen
+
+
+_PYTHON_ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)): (.+)$", re.M)
+_JAVA_PACKAGES = ("java.", "javax.", "org.", "com.", "py4j.")
+_JAVA_CAUSE = re.compile(r"^Caused by: ([\w.$]+(?:Exception|Error)): ?(.*)$", re.M)
+
+
+def flink_failure(text: str) -> str:
+    """What a failed Flink job's exception text says went wrong, in one line: the last Python
+    exception its workers raised (`OSError: [Errno 28] … No space left on device`), else the
+    deepest Java `Caused by:`; the whole text only when neither is found."""
+    python = [(k, m) for k, m in _PYTHON_ERROR.findall(text) if not k.startswith(_JAVA_PACKAGES)]
+    if python:
+        kind, message = python[-1]
+        return f"{kind.rsplit('.', 1)[-1]}: {message.strip()}"
+    java = _JAVA_CAUSE.findall(text)
+    if java:
+        kind, message = java[-1]
+        return f"{kind.rsplit('.', 1)[-1]}: {message.strip()}" if message else kind
+    return text.strip().splitlines()[0] if text.strip() else "unknown failure"

@@ -171,3 +171,37 @@ def test_a_file_smaller_than_k_finishes_its_scan_and_says_why(tmp_path, monkeypa
     assert not (out / "_staging").exists()
     assert read_parquet_dir(out / "quarantine").num_rows == 1
     assert read_parquet_dir(out / "violations").num_rows > 0
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB file system (tmpfs), or a skip where this user may not mount one."""
+    import subprocess
+
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.jvm
+def test_a_full_output_disk_is_a_clear_error(tmp_path, small_disk, monkeypatch, capsys):
+    from tools.synthetic.generator import write_dataset
+
+    write_dataset("healthcare", 4000, tmp_path / "data", seed=3, jsonl=False)  # ~0.8 MiB
+    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "full-disk-token-key-0123456789")
+    monkeypatch.setenv("COMPLIANCE_QUARANTINE_KEY", "full-disk-quarantine-key-0123456789")
+    out = small_disk / "out"
+    code = main(["--input", str(tmp_path / "data" / "records.csv"), "--domain", "healthcare",
+                 "--output", str(out), "--no-quality"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"error: no space left on the output's device ({out}): OSError: [Errno 28]" in err
+    assert "Py4JJavaError" not in err and "\tat org.apache" not in err  # one line, no Java
+    assert not (out / "_staging").exists() and not (out / "summary.json").exists()
