@@ -286,6 +286,10 @@ def scan_table(
     from jobs.runtime import ship_plugins, stream_table_env
 
     settings = job.pipeline.flink_settings(job.parallelism)
+    batch = job.pipeline.batch
+    settings.setdefault("restart-strategy.type", "fixed-delay")
+    settings.setdefault("restart-strategy.fixed-delay.attempts", str(batch.restart_attempts))
+    settings.setdefault("restart-strategy.fixed-delay.delay", f"{batch.restart_delay_ms} ms")
     # A handful of split rows is a tiny input: without this the adaptive batch scheduler
     # would give the Python step one subtask.
     settings["execution.batch.adaptive.auto-parallelism.min-parallelism"] = settings[

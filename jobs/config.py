@@ -81,6 +81,10 @@ class BatchSettings:
     # Below this input size the release's tasks run in the driver, one at a time: a second
     # Flink job (~10 s to start its Python workers here) would cost more than it saves.
     release_in_driver_mib: int = 1024
+    # A task lost with its TaskManager is rerun elsewhere (its split's files are committed once
+    # by the first attempt to finish): without a strategy a batch job has no restarts.
+    restart_attempts: int = 3
+    restart_delay_ms: int = 2000
 
     @property
     def split_bytes(self) -> int:

@@ -310,9 +310,21 @@ def flink_overview() -> dict | None:
         return None
 
 
-def flink_ready() -> bool:
+def taskmanager_count() -> int:
+    """COMPLIANCE_TASKMANAGERS (default 1): TaskManagers of 2 slots each, separate JVMs."""
+    text = os.environ.get("COMPLIANCE_TASKMANAGERS", "1")
+    if not text.isdigit() or int(text) < 1:
+        raise ServiceError(f"COMPLIANCE_TASKMANAGERS={text!r}: expected a whole number ≥ 1")
+    return int(text)
+
+
+def flink_ready(count: int = 1) -> bool:
     overview = flink_overview()
-    return bool(overview and overview.get("taskmanagers", 0) >= 1 and overview["slots-total"] >= 2)
+    return bool(
+        overview
+        and overview.get("taskmanagers", 0) >= count
+        and overview["slots-total"] >= 2 * count
+    )
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -348,17 +360,18 @@ def flink_up() -> None:
     flink_lib_dir()
     bin_dir = flink_home() / "bin"
     env = flink_env()
-    for script in ("jobmanager.sh", "taskmanager.sh"):
+    count = taskmanager_count()
+    for script in ("jobmanager.sh", *["taskmanager.sh"] * count):
         run_checked(["bash", str(bin_dir / script), "start"], env=env)
     marker("flink").touch()
-    wait_until(flink_ready, 90, "flink (1 TaskManager with 2 slots)")
+    wait_until(lambda: flink_ready(count), 90, f"flink ({count} TaskManager(s) with 2 slots each)")
 
 
 def flink_down() -> None:
     bin_dir = flink_home() / "bin"
     env = flink_env()
-    for script in ("taskmanager.sh", "jobmanager.sh"):
-        subprocess.run(["bash", str(bin_dir / script), "stop"], env=env, capture_output=True)
+    for script in ("taskmanager.sh", "jobmanager.sh"):  # stop-all: every TaskManager started
+        subprocess.run(["bash", str(bin_dir / script), "stop-all"], env=env, capture_output=True)
     try:
         wait_until(lambda: not port_open(8081), 30, "flink shutdown")
     except ServiceError:  # the scripts could not stop it: stop the processes they started

@@ -43,15 +43,59 @@ def taskmanager_pids() -> list[int]:
 
 
 def kill_taskmanager() -> None:
-    """SIGKILL the TaskManager and its Python workers, as a lost machine would take them: killed
-    alone, the JVM left its workers running as orphans after the test (one per CI run)."""
+    """SIGKILL every TaskManager and its Python workers, as a lost machine would take them:
+    killed alone, the JVM left its workers running as orphans after the test (one per CI run)."""
     for pid in taskmanager_pids():
-        for victim in [pid, *descendants(pid)]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(victim, 9)
+        kill_process_tree(pid)
 
 
-def start_taskmanager(timeout: float = 90) -> None:
+def listening_pid(port: int, pids: list[int]) -> int | None:
+    """Which of `pids` listens on a TCP port (from /proc: the socket's inode among its fds)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as handle:
+            for line in list(handle)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                    inodes.add(fields[9])
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        return pid
+    return None
+
+
+def job_taskmanager_pids(job_id: str) -> set[int]:
+    """The TaskManager processes running a subtask of the job (REST: vertex → TaskManager,
+    its data port → the process listening there)."""
+    ports = {tm["id"]: tm["dataPort"] for tm in rest_get("/taskmanagers")["taskmanagers"]}
+    hosting = set()
+    for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:
+        found = rest_get(f"/jobs/{job_id}/vertices/{vertex['id']}/taskmanagers")
+        for tm in found.get("taskmanagers", []):
+            if tm.get("status") == "RUNNING" and tm["taskmanager-id"] in ports:
+                hosting.add(ports[tm["taskmanager-id"]])
+    pids = taskmanager_pids()
+    return {pid for port in hosting if (pid := listening_pid(port, pids)) is not None}
+
+
+def kill_process_tree(pid: int) -> None:
+    """SIGKILL one TaskManager and its Python workers, as a lost machine would take them."""
+    for victim in [pid, *descendants(pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, 9)
+
+
+def ensure_taskmanagers(count: int, timeout: float = 90) -> None:
+    """At least `count` TaskManagers (separate JVMs) registered with the JobManager."""
+    while len(taskmanager_pids()) < count:
+        start_taskmanager(timeout, wait_for=len(taskmanager_pids()) + 1)
+
+
+def start_taskmanager(timeout: float = 90, wait_for: int = 1) -> None:
     env = {
         **os.environ,
         "FLINK_CONF_DIR": str(RUN_DIR / "flink" / "conf"),
@@ -66,7 +110,7 @@ def start_taskmanager(timeout: float = 90) -> None:
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if rest_get("/overview").get("taskmanagers", 0) >= 1:
+        if rest_get("/overview").get("taskmanagers", 0) >= wait_for:
             return
         time.sleep(1)
     raise TimeoutError("no TaskManager registered")

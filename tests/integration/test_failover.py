@@ -1,0 +1,145 @@
+"""Failover across processes: the local cluster with two TaskManagers (separate JVMs, each with
+its Python workers); one of those running the job is killed mid-run, the other takes its work
+over. The batch job and the streaming job both finish with their counts reconciled, the lake and
+the audit trail exactly once."""
+
+import json
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from connectors.lake import read_lake, read_parquet_dir
+from connectors.settings import PROJECT_ROOT, DatabaseSettings
+from tests.integration.cluster import (
+    ensure_taskmanagers,
+    job_keys,
+    job_taskmanager_pids,
+    kill_process_tree,
+    pipeline_config,
+    taskmanager_pids,
+)
+from tests.jobs.conftest import AS_OF
+from tests.jobs.test_stream_compliance import labels, outputs, stream_data
+from tools.flink_cluster import rest_get, submit_python, wait_for_state
+from tools.ingest import ingest
+from tools.synthetic.generator import write_dataset
+
+pytestmark = pytest.mark.services
+KEY = "failover-token-key-0123456789"
+
+
+def db(sql, params=()):
+    settings = DatabaseSettings.from_env()
+    with psycopg2.connect(**settings.connect_kwargs()) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+@pytest.fixture
+def two_taskmanagers():
+    ensure_taskmanagers(2)
+    yield
+    ensure_taskmanagers(1)  # what the other tests expect: the survivor, or a fresh one
+
+
+def running_job(name_part: str, timeout: float = 180) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for job in rest_get("/jobs/overview")["jobs"]:
+            if job["state"] == "RUNNING" and name_part in job["name"]:
+                return job["jid"]
+        time.sleep(0.3)
+    raise TimeoutError(f"no running job named like {name_part!r}")
+
+
+def kill_one_hosting_taskmanager(job_id: str, timeout: float = 120) -> int:
+    """Kill one of the TaskManagers running the job's subtasks, once they run; its pid."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hosts = job_taskmanager_pids(job_id)
+        if hosts:
+            victim = min(hosts)
+            kill_process_tree(victim)
+            return victim
+        time.sleep(0.3)
+    raise TimeoutError("the job's subtasks never ran")
+
+
+def test_the_batch_job_survives_losing_one_of_two_taskmanagers(tmp_path, two_taskmanagers):
+    write_dataset("financial", 300_000, tmp_path / "data", seed=71, as_of=AS_OF, jsonl=False)
+    out = tmp_path / "out"
+    done = {}
+
+    def submit():
+        with job_keys(KEY):
+            done["ids"] = submit_python(
+                PROJECT_ROOT / "jobs" / "batch_compliance.py",
+                ["--input", str(tmp_path / "data" / "records.csv"), "--domain", "financial",
+                 "--output", str(out), "--as-of", AS_OF.isoformat(), "--audit", "--no-quality"],
+            )  # fmt: skip
+
+    client = threading.Thread(target=submit)
+    client.start()
+    scan = running_job("flink-compliance batch")
+    victim = kill_one_hosting_taskmanager(scan)
+    client.join(900)
+    assert "ids" in done, "the batch job did not finish"
+    assert victim not in taskmanager_pids() and taskmanager_pids(), "one of two was lost"
+    history = rest_get(f"/jobs/{scan}/exceptions").get("exceptionHistory", {}).get("entries")
+    assert history, "the kill was seen by the scan"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["reconciled"] and summary["records_in"] == 300_000
+    ids = read_lake(out / "lake").column("record_id").to_pylist()
+    assert len(ids) == len(set(ids)) == summary["published"]
+    violations = read_parquet_dir(out / "violations")
+    keys = list(zip(*(violations.column(c).to_pylist() for c in ("record_id", "rule_id", "field")),
+                    strict=True))  # fmt: skip
+    assert len(keys) == len(set(keys)) == summary["violations"]["total"]
+    assert db("SELECT status, records_in FROM job_runs WHERE job_id = %s",
+              (summary["job_id"],)) == [("SUCCEEDED", 300_000)]  # fmt: skip
+    assert db("SELECT count(*) FROM violations WHERE job_id = %s",
+              (summary["job_id"],)) == [(len(keys),)]  # fmt: skip
+
+
+def test_the_stream_survives_losing_one_of_two_taskmanagers(tmp_path, two_taskmanagers):
+    rows = 30_000
+    data = stream_data(tmp_path / "data", rows=rows, seed=73)
+    with (
+        psycopg2.connect(**DatabaseSettings.from_env().connect_kwargs()) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute("DELETE FROM violations WHERE domain = 'healthcare' AND record_id LIKE 'h73-%'")
+    config, topics = pipeline_config(tmp_path, checkpoint_interval_ms=1000)
+    ingest(topics["healthcare"], data / "records.jsonl", rate=None, progress=False)
+    out = tmp_path / "out"
+    with job_keys(KEY):
+        job_id, _ = submit_python(
+            PROJECT_ROOT / "jobs" / "stream_compliance.py",
+            ["--domain", "healthcare", "--output", str(out), "--config", str(config),
+             "--bounded", "--audit", "--detached", "--no-quality"],
+            detached=True,
+        )  # fmt: skip
+    assert wait_for_state(job_id, {"RUNNING"}, timeout=120) == "RUNNING"
+    deadline = time.monotonic() + 180
+    while rest_get(f"/jobs/{job_id}/checkpoints")["counts"]["completed"] < 1:
+        assert time.monotonic() < deadline, "no checkpoint before the kill"
+        time.sleep(0.5)
+    victim = kill_one_hosting_taskmanager(job_id)
+    assert wait_for_state(job_id, {"FINISHED"}, timeout=500) == "FINISHED"
+    assert victim not in taskmanager_pids() and taskmanager_pids()
+    assert rest_get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries")
+    got = outputs(out)
+    ids = [r["record_id"] for r in got["lake"]] + [r["record_id"] for r in got["suppressed"]]
+    with open(data / "malformed.csv") as handle:
+        malformed = sum(1 for _ in handle) - 1
+    assert len(ids) == len(set(ids)), "a record reached the lake twice"
+    assert len(ids) == rows - malformed, "a record was lost"
+    found = [(r["record_id"], r["rule_id"], r["field"]) for r in got["violations"]]
+    assert len(found) == len(set(found)), "a violation was written twice"
+    truth = labels(data)
+    assert {(r["record_id"], r["regulation"], r["field"]) for r in got["violations"]} == truth
+    rows_db = db("SELECT record_id, regulation, field FROM violations WHERE domain = 'healthcare' "
+                 "AND record_id = ANY(%s)", (list({r for r, _, _ in truth}),))  # fmt: skip
+    assert set(rows_db) == truth and len(rows_db) == len(truth)
