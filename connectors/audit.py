@@ -235,15 +235,19 @@ def jdbc_violations_ddl(
 ) -> str:
     """Flink SQL DDL of the violations sink (upsert on the primary key)."""
     settings = settings or DatabaseSettings.from_env()
-    if settings.password is None:
-        settings.connect_kwargs()  # raises the clear error
+    if settings.passfile is None:
+        raise AuditUnavailable(
+            "the streaming job's audit sink reads the database password from a libpq password "
+            "file on the TaskManagers, never from its SQL: set COMPLIANCE_DB_PASSFILE here and "
+            "PGPASSFILE in the TaskManagers' environment (scripts/services writes run/pgpass "
+            "and starts the local cluster with it)"
+        )
     return f"""CREATE TEMPORARY TABLE {table} (
         domain STRING, record_id STRING, rule_id STRING, field STRING, regulation STRING,
         severity STRING, description STRING, detected_at TIMESTAMP(3), job_id STRING,
         PRIMARY KEY (domain, record_id, rule_id, field) NOT ENFORCED
     ) WITH (
         'connector' = 'jdbc', 'url' = '{settings.jdbc_url}', 'table-name' = 'violations',
-        'username' = '{settings.user}', 'password' = '{settings.password}',
         'sink.buffer-flush.max-rows' = '5000', 'sink.buffer-flush.interval' = '1s',
         'sink.max-retries' = '3'
     )"""

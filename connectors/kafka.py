@@ -14,7 +14,7 @@ def ensure_topics(names: list[str], partitions: int = 3, settings: KafkaSettings
                   configs: dict[str, dict[str, str]] | None = None) -> list[str]:  # fmt: skip
     """Create the topics that do not exist yet; returns the ones created."""
     settings = settings or KafkaSettings.from_env()
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    admin = AdminClient(settings.client_config())
     existing = set(admin.list_topics(timeout=15).topics)
     wanted = [
         NewTopic(n, partitions, 1, config=(configs or {}).get(n, {}))
@@ -81,7 +81,7 @@ def source_ddl(
         proctime AS PROCTIME(){time_cols}
     ) WITH (
         'connector' = 'kafka', 'topic' = '{topic}',
-        'properties.bootstrap.servers' = '{settings.bootstrap_servers}',
+        {settings.flink_options()},
         'properties.group.id' = '{group_id}',
         'scan.startup.mode' = 'group-offsets',
         'properties.auto.offset.reset' = 'earliest',
@@ -95,7 +95,7 @@ def keyed_sink_ddl(table: str, topic: str, guarantee: str = "at-least-once",
     settings = settings or KafkaSettings.from_env()
     return f"""CREATE TEMPORARY TABLE {table} (k STRING, v STRING) WITH (
         'connector' = 'kafka', 'topic' = '{topic}',
-        'properties.bootstrap.servers' = '{settings.bootstrap_servers}',
+        {settings.flink_options()},
         'key.format' = 'raw', 'key.fields' = 'k',
         'value.format' = 'raw', 'value.fields-include' = 'EXCEPT_KEY',
         'sink.delivery-guarantee' = '{guarantee}',
@@ -107,7 +107,7 @@ def producer(settings: KafkaSettings | None = None, **overrides):
     from confluent_kafka import Producer
 
     settings = settings or KafkaSettings.from_env()
-    return Producer({"bootstrap.servers": settings.bootstrap_servers, "linger.ms": 5, **overrides})
+    return Producer(settings.client_config(**{"linger.ms": 5, **overrides}))
 
 
 def end_offsets(topic: str, settings: KafkaSettings | None = None) -> dict[str, int]:
@@ -115,8 +115,8 @@ def end_offsets(topic: str, settings: KafkaSettings | None = None) -> dict[str, 
     from confluent_kafka import Consumer, TopicPartition
 
     settings = settings or KafkaSettings.from_env()
-    consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers,
-                         "group.id": "flink-compliance-lineage", "enable.auto.commit": False})  # fmt: skip
+    consumer = Consumer(settings.client_config(**{"group.id": "flink-compliance-lineage",
+                                                  "enable.auto.commit": False}))  # fmt: skip
     try:
         partitions = consumer.list_topics(topic, timeout=15).topics[topic].partitions
         return {str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=15)[1]
@@ -131,8 +131,8 @@ def read_topic(topic: str, settings: KafkaSettings | None = None) -> Iterator[by
 
     settings = settings or KafkaSettings.from_env()
     ends = {int(p): n for p, n in end_offsets(topic, settings).items() if n > 0}
-    consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers,
-                         "group.id": "flink-compliance-replay", "enable.auto.commit": False})  # fmt: skip
+    consumer = Consumer(settings.client_config(**{"group.id": "flink-compliance-replay",
+                                                  "enable.auto.commit": False}))  # fmt: skip
     try:
         consumer.assign([TopicPartition(topic, p, 0) for p in ends])
         left = dict(ends)

@@ -10,6 +10,7 @@ The same graph runs both ways; only the source differs (the "one runtime" promis
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors import audit, files, kafka, lake, lineage
-from connectors.settings import KafkaSettings
+from connectors.settings import DatabaseSettings, KafkaSettings
 from jobs import cli
 from jobs.config import PipelineConfig
 from udfs.dp.spec import DPConfig, load_dp
@@ -269,6 +270,10 @@ def run(job: StreamJob, detached: bool = False):
     from jobs.runtime import ship_plugins, stream_table_env
 
     job.quarantine_secret = quarantine_secret(job.quarantine_secret, job.throwaway_key)
+    if job.audit:  # a local MiniCluster's JDBC sink reads the password there (no secret in SQL)
+        passfile = DatabaseSettings.from_env().passfile
+        if passfile is not None:
+            os.environ.setdefault("PGPASSFILE", str(passfile))
     schema = load_schema(job.domain)
     rules_config = read_rules(job.domain, job.rules_path)
     build_rule_set(rules_config, schema, job.as_of)  # a bad rule or plugin: said here

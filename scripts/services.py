@@ -24,10 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from connectors.jars import flink_jars  # noqa: E402
-from connectors.settings import RUN_DIR, DatabaseSettings, FlinkSettings  # noqa: E402
+from connectors.settings import (  # noqa: E402
+    LOCAL_PASSFILE,
+    RUN_DIR,
+    DatabaseSettings,
+    FlinkSettings,
+    passfile_line,
+)
 from udfs.protect.native import DEFAULT_PATH as NATIVE_LIB  # noqa: E402
 
 SERVICES = ("kafka", "postgres", "flink")
+SECURE_SERVICES = ("kafka-secure", "postgres-secure")  # up --secure: TLS and SASL only
 KAFKA_PORT, KAFKA_CONTROLLER_PORT = 9092, 9093
 
 
@@ -104,6 +111,88 @@ def kafka_properties(run: Path) -> str:
     )
 
 
+KAFKA_SECURE_PORTS = (9193, 9194, 9195)  # SASL_SSL for clients, internal, controller
+POSTGRES_SECURE_PORT = 5433
+CERTS = RUN_DIR / "certs"
+SECURE_USER = "compliance"
+
+
+def tools_certs():
+    from tools import certs
+
+    return certs
+
+
+def secure_env() -> dict[str, str]:
+    """The settings that reach the secured local broker and database (scripts/services up
+    --secure prints them as exports)."""
+    return {
+        "COMPLIANCE_KAFKA_BOOTSTRAP": f"127.0.0.1:{KAFKA_SECURE_PORTS[0]}",
+        "COMPLIANCE_KAFKA_SECURITY": "SASL_SSL",
+        "COMPLIANCE_KAFKA_USER": SECURE_USER,
+        "COMPLIANCE_KAFKA_PASSWORD_FILE": str(RUN_DIR / "kafka-secure" / "password"),
+        "COMPLIANCE_KAFKA_CA_FILE": str(CERTS / "ca.pem"),
+        "COMPLIANCE_DB_HOST": "127.0.0.1",
+        "COMPLIANCE_DB_PORT": str(POSTGRES_SECURE_PORT),
+        "COMPLIANCE_DB_SSLMODE": "verify-full",
+        "COMPLIANCE_DB_SSLROOTCERT": str(CERTS / "ca.pem"),
+        "COMPLIANCE_DB_PASSWORD_FILE": str(RUN_DIR / "postgres-secure" / "password"),
+        "COMPLIANCE_DB_PASSFILE": str(LOCAL_PASSFILE),
+    }
+
+
+def kafka_secure_properties(run: Path) -> str:
+    client, internal, controller = KAFKA_SECURE_PORTS
+    certs = tools_certs().ensure(CERTS)
+    plain = kafka_properties(run).splitlines()
+    keep = [line for line in plain if not line.startswith(
+        ("listeners=", "advertised.listeners=", "inter.broker.listener.name=",
+         "listener.security.protocol.map=", "controller.quorum.bootstrap.servers="))]  # fmt: skip
+    return "\n".join([
+        *keep,
+        f"listeners=SASL_SSL://127.0.0.1:{client},INTERNAL://127.0.0.1:{internal},"
+        f"CONTROLLER://127.0.0.1:{controller}",
+        f"advertised.listeners=SASL_SSL://127.0.0.1:{client},INTERNAL://127.0.0.1:{internal}",
+        "inter.broker.listener.name=INTERNAL",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL",
+        f"controller.quorum.bootstrap.servers=127.0.0.1:{controller}",
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        "ssl.keystore.type=PEM",
+        f"ssl.keystore.location={certs.bundle}",
+        "",
+    ])  # fmt: skip
+
+
+def kafka_secure_answers() -> bool:
+    if not port_open(KAFKA_SECURE_PORTS[0]):
+        return False
+    try:
+        from confluent_kafka.admin import AdminClient
+
+        from connectors.settings import KafkaSettings
+
+        config = KafkaSettings.from_env(secure_env()).client_config()
+        AdminClient(config).list_topics(timeout=5)
+        return True
+    except Exception:
+        return False
+
+
+def kafka_secure_up() -> None:
+    """A second broker that takes clients over SASL_SSL (SCRAM-SHA-512) only, its server
+    certificate signed by the local CA; the user and its password are made at format time."""
+    run = RUN_DIR / "kafka-secure"
+    run.mkdir(parents=True, exist_ok=True)
+    password_file = run / "password"
+    if not password_file.exists():
+        write_secret(password_file)
+    scram = f"SCRAM-SHA-512=[name={SECURE_USER},password={password_file.read_text()}]"
+    kafka_start(run, kafka_secure_properties(run), ["--add-scram", scram],
+                kafka_secure_answers, "kafka-secure")  # fmt: skip
+
+
 def kafka_answers() -> bool:
     if not port_open(KAFKA_PORT):
         return False
@@ -118,12 +207,16 @@ def kafka_answers() -> bool:
 
 def kafka_up() -> None:
     run = RUN_DIR / "kafka"
+    kafka_start(run, kafka_properties(run), [], kafka_answers, "kafka")
+
+
+def kafka_start(run: Path, properties: str, format_extra: list[str], answers, service: str) -> None:
     jars = ROOT / "lib" / "kafka"
     if not jars.is_dir():
         raise ServiceError("lib/kafka is missing: run scripts/setup")
     run.mkdir(parents=True, exist_ok=True)
     props = run / "server.properties"
-    props.write_text(kafka_properties(run), encoding="utf-8")
+    props.write_text(properties, encoding="utf-8")
     log4j = run / "log4j2.properties"
     log4j.write_text(
         "rootLogger.level=INFO\nrootLogger.appenderRef.f.ref=F\nappender.f.type=File\n"
@@ -136,7 +229,7 @@ def kafka_up() -> None:
     if not (run / "data" / "meta.properties").exists():
         run_checked(
             [java, "-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone",
-             f"--cluster-id={kafka_cluster_id()}", "-c", str(props)]
+             f"--cluster-id={kafka_cluster_id()}", "-c", str(props), *format_extra]
         )  # fmt: skip
     with open(run / "stdout.log", "ab") as out:
         proc = subprocess.Popen(
@@ -145,9 +238,9 @@ def kafka_up() -> None:
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     (run / "pid").write_text(str(proc.pid))
-    marker("kafka").touch()
+    marker(service).touch()
     try:
-        wait_until(lambda: proc.poll() is None and kafka_answers(), 60, "kafka")
+        wait_until(lambda: proc.poll() is None and answers(), 60, service)
     except ServiceError as err:
         raise ServiceError(f"{err}; exit={proc.poll()}; see {run / 'server.log'}") from None
 
@@ -176,8 +269,8 @@ def stop_pid_value(pid: int, timeout: float = 20) -> None:
     os.kill(pid, 9)
 
 
-def kafka_down() -> None:
-    stop_pid(RUN_DIR / "kafka" / "pid")
+def kafka_down(folder: str = "kafka") -> None:
+    stop_pid(RUN_DIR / folder / "pid")
 
 
 # --- PostgreSQL ------------------------------------------------------------------------
@@ -209,13 +302,49 @@ def postgres_answers(settings: DatabaseSettings, dbname: str | None = None) -> b
 
 def postgres_up() -> None:
     run = RUN_DIR / "postgres"
-    data = run / "data"
     run.mkdir(parents=True, exist_ok=True)
     password_file = run / "password"
     if not password_file.exists() and not os.environ.get("COMPLIANCE_DB_PASSWORD"):
-        password_file.write_text(secrets.token_urlsafe(18))
-        password_file.chmod(0o600)
-    settings = DatabaseSettings.from_env()
+        write_secret(password_file)
+    postgres_start(run, DatabaseSettings.from_env(), "postgres")
+
+
+def postgres_secure_up() -> None:
+    """A second server that takes TLS connections only (hostssl, verify-full against the local
+    CA) on its own port, for the secured setup's test."""
+    run = RUN_DIR / "postgres-secure"
+    run.mkdir(parents=True, exist_ok=True)
+    if not (run / "password").exists():
+        write_secret(run / "password")
+    certs = tools_certs().ensure(CERTS)
+    settings = DatabaseSettings.from_env(secure_env())
+    owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+    for name, source in (("server.pem", certs.cert), ("server.key", certs.key)):
+        target = run / name
+        target.write_bytes(source.read_bytes())
+        target.chmod(0o600)
+        if owner:
+            os.chown(target, owner.pw_uid, owner.pw_gid)
+    hba = (
+        "local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
+        "hostssl all all ::1/128 scram-sha-256\n"
+    )  # no plain `host` line: TLS or nothing
+    options = (f"-c ssl=on -c ssl_cert_file={run / 'server.pem'} "
+               f"-c ssl_key_file={run / 'server.key'}")  # fmt: skip
+    postgres_start(run, settings, "postgres-secure", options, hba)
+
+
+def write_secret(path: Path) -> None:
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(secrets.token_hex(18))  # no newline: read as it is by config providers
+
+
+def postgres_start(
+    run: Path, settings: DatabaseSettings, service: str, options: str = "", hba: str | None = None
+) -> None:
+    data = run / "data"
+    write_passfile(settings)
     owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
     if owner:
         for path in (RUN_DIR, run):
@@ -234,13 +363,17 @@ def postgres_up() -> None:
             )  # fmt: skip
         finally:
             pwfile.unlink(missing_ok=True)
-    options = f"-p {settings.port} -k {run} -c listen_addresses=127.0.0.1"
+        if hba is not None:
+            (data / "pg_hba.conf").write_text(hba, encoding="utf-8")
+            if owner:
+                os.chown(data / "pg_hba.conf", owner.pw_uid, owner.pw_gid)
+    options = f"-p {settings.port} -k {run} -c listen_addresses=127.0.0.1 {options}".strip()
     run_checked(
         as_postgres_user([pg_bin("pg_ctl"), "-D", str(data), "-l", str(run / "server.log"),
                           "-o", options, "-w", "-t", "60", "start"])
     )  # fmt: skip
-    marker("postgres").touch()
-    wait_until(lambda: postgres_answers(settings, "postgres"), 30, "postgres")
+    marker(service).touch()
+    wait_until(lambda: postgres_answers(settings, "postgres"), 30, service)
     import psycopg2
 
     conn = psycopg2.connect(**{**settings.connect_kwargs(), "dbname": "postgres"})
@@ -252,8 +385,13 @@ def postgres_up() -> None:
     conn.close()
 
 
-def postgres_down() -> None:
-    data = RUN_DIR / "postgres" / "data"
+def write_passfile(settings: DatabaseSettings) -> None:
+    """run/pgpass, a line per local server: the local cluster's TaskManagers read it."""
+    passfile_line(settings, LOCAL_PASSFILE)
+
+
+def postgres_down(folder: str = "postgres") -> None:
+    data = RUN_DIR / folder / "data"
     if (data / "postmaster.pid").exists():
         subprocess.run(
             as_postgres_user([pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
@@ -295,6 +433,8 @@ def flink_env() -> dict[str, str]:
         "FLINK_LIB_DIR": str(run / "lib"),
         "FLINK_CONF_DIR": str(run / "conf"),
         "FLINK_LOG_DIR": str(run / "log"),
+        # the streaming job's JDBC sink finds the audit database's password there
+        "PGPASSFILE": os.environ.get("PGPASSFILE", str(LOCAL_PASSFILE)),
         "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         # The job's package reaches the workers as a zip: they find the native HMAC here.
         **({"COMPLIANCE_NATIVE_LIB": str(NATIVE_LIB)} if NATIVE_LIB.is_file() else {}),
@@ -387,6 +527,10 @@ def flink_down() -> None:
 def is_running(service: str) -> bool:
     if service == "kafka":
         return kafka_answers()
+    if service == "kafka-secure":
+        return kafka_secure_answers()
+    if service == "postgres-secure":
+        return port_open(POSTGRES_SECURE_PORT)
     if service == "postgres":
         return port_open(DatabaseSettings.from_env().port)
     return flink_overview() is not None
@@ -395,6 +539,10 @@ def is_running(service: str) -> bool:
 def describe(service: str) -> str:
     if service == "kafka":
         return f"127.0.0.1:{KAFKA_PORT} (KRaft)"
+    if service == "kafka-secure":
+        return f"127.0.0.1:{KAFKA_SECURE_PORTS[0]} (KRaft, SASL_SSL SCRAM-SHA-512, CA {CERTS / 'ca.pem'})"
+    if service == "postgres-secure":
+        return f"127.0.0.1:{POSTGRES_SECURE_PORT}/compliance (TLS only, verify-full)"
     if service == "postgres":
         s = DatabaseSettings.from_env()
         return f"{s.host}:{s.port}/{s.name}"
@@ -405,8 +553,11 @@ def describe(service: str) -> str:
     )
 
 
-STARTERS = {"kafka": kafka_up, "postgres": postgres_up, "flink": flink_up}
-STOPPERS = {"kafka": kafka_down, "postgres": postgres_down, "flink": flink_down}
+STARTERS = {"kafka": kafka_up, "postgres": postgres_up, "flink": flink_up,
+            "kafka-secure": kafka_secure_up, "postgres-secure": postgres_secure_up}  # fmt: skip
+STOPPERS = {"kafka": kafka_down, "postgres": postgres_down, "flink": flink_down,
+            "kafka-secure": lambda: kafka_down("kafka-secure"),
+            "postgres-secure": lambda: postgres_down("postgres-secure")}  # fmt: skip
 
 
 def up(services: list[str]) -> int:
@@ -451,22 +602,33 @@ def status(services: list[str], as_json: bool) -> int:
         print(json.dumps(states))
         return 0
     for service, running in states.items():
-        print(f"{service:9} {'up    ' + describe(service) if running else 'down'}")
+        print(f"{service:15} {'up    ' + describe(service) if running else 'down'}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/services", description=__doc__)
     parser.add_argument("command", choices=("up", "down", "status"))
-    parser.add_argument("services", nargs="*", choices=(*SERVICES, []), metavar="SERVICE")
+    parser.add_argument("services", nargs="*", choices=(*SERVICES, *SECURE_SERVICES, []),
+                        metavar="SERVICE")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="status as JSON {service: running}")
+    parser.add_argument(
+        "--secure", action="store_true",
+        help="also a broker over SASL_SSL (SCRAM) and a database over TLS only (verify-full), "
+        "with a local CA made under run/certs; prints the settings that reach them",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    services = args.services or list(SERVICES)
+    services = args.services or [*SERVICES, *(SECURE_SERVICES if args.secure else ())]
     if args.command == "up":
-        return up(services)
+        code = up(services)
+        if args.secure and code == 0:
+            say("the secured services are reached with these settings:")
+            for name, value in secure_env().items():
+                print(f"export {name}={value}")
+        return code
     if args.command == "down":
-        return down(services)
-    return status(services, args.json)
+        return down(args.services or [*SECURE_SERVICES, *SERVICES])
+    return status(args.services or [*SERVICES, *SECURE_SERVICES], args.json)
 
 
 if __name__ == "__main__":

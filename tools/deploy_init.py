@@ -7,6 +7,7 @@ import sys
 import time
 
 from connectors import audit, kafka
+from connectors.settings import DatabaseSettings, passfile_line
 from jobs.config import PipelineConfig
 
 
@@ -21,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
             conn = audit.connect()
             version = audit.ensure_schema(conn)
             conn.close()
+            settings = DatabaseSettings.from_env()
+            if settings.passfile is not None:  # the TaskManagers' JDBC sink reads it there
+                passfile_line(settings, settings.passfile)
             break
         except Exception as err:  # services still starting: retry for two minutes
             if time.monotonic() > deadline:

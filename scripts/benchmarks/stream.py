@@ -44,10 +44,9 @@ class AlertTimes(threading.Thread):
     def run(self) -> None:
         from confluent_kafka import Consumer
 
-        consumer = Consumer(
-            {"bootstrap.servers": KafkaSettings.from_env().bootstrap_servers, "group.id": f"bench-{uuid.uuid4().hex}",
-             "auto.offset.reset": "earliest", "enable.auto.commit": False}
-        )  # fmt: skip
+        consumer = Consumer(KafkaSettings.from_env().client_config(**{
+            "group.id": f"bench-{uuid.uuid4().hex}", "auto.offset.reset": "earliest",
+            "enable.auto.commit": False}))  # fmt: skip
         consumer.subscribe([self.topic])
         while not self.stop.is_set():
             for message in consumer.consume(1000, 0.2):
@@ -59,10 +58,9 @@ class AlertTimes(threading.Thread):
 def sent_times(topic: str, expected: int) -> dict[str, int]:
     from confluent_kafka import Consumer
 
-    consumer = Consumer(
-        {"bootstrap.servers": KafkaSettings.from_env().bootstrap_servers, "group.id": f"bench-{uuid.uuid4().hex}",
-         "auto.offset.reset": "earliest", "enable.auto.commit": False}
-    )  # fmt: skip
+    consumer = Consumer(KafkaSettings.from_env().client_config(**{
+        "group.id": f"bench-{uuid.uuid4().hex}", "auto.offset.reset": "earliest",
+        "enable.auto.commit": False}))  # fmt: skip
     consumer.subscribe([topic])
     times: dict[str, int] = {}
     idle = time.monotonic()

@@ -96,12 +96,9 @@ def ensure_taskmanagers(count: int, timeout: float = 90) -> None:
 
 
 def start_taskmanager(timeout: float = 90, wait_for: int = 1) -> None:
-    env = {
-        **os.environ,
-        "FLINK_CONF_DIR": str(RUN_DIR / "flink" / "conf"),
-        "FLINK_LIB_DIR": str(RUN_DIR / "flink" / "lib"),
-        "FLINK_LOG_DIR": str(RUN_DIR / "flink" / "log"),
-    }
+    from scripts.services import flink_env
+
+    env = flink_env()  # as scripts/services starts it: its folders, PGPASSFILE
     subprocess.run(
         ["bash", str(flink_home() / "bin" / "taskmanager.sh"), "start"],
         env=env,

@@ -44,12 +44,13 @@ def consume_all(topic: str, expected: int, timeout: float = 60) -> list:
     from confluent_kafka import Consumer
 
     consumer = Consumer(
-        {
-            "bootstrap.servers": KafkaSettings.from_env().bootstrap_servers,
-            "group.id": f"test-{topic}-{time.time()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
+        KafkaSettings.from_env().client_config(
+            **{
+                "group.id": f"test-{topic}-{time.time()}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
     )
     consumer.subscribe([topic])
     messages, deadline = [], time.monotonic() + timeout
