@@ -38,6 +38,11 @@ def db(sql, params=()):
 def run_with_cut(data, tmp_path, monkeypatch, away_for: float | None):
     """The job through a proxy cut as soon as its run is RUNNING; restored after `away_for`
     seconds (None: never). Returns (summary or the error, job id)."""
+    from pyflink.java_gateway import get_gateway
+
+    # The JVM (and every Python worker it starts later, for other tests too) takes the
+    # environment it is launched with: launched here, it would keep the proxy's port.
+    get_gateway()
     db("SELECT 1")  # (its settings kept)
     proxy = Proxy(DIRECT["settings"].port)
     monkeypatch.setenv("COMPLIANCE_DB_PORT", str(proxy.port))

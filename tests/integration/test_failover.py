@@ -42,6 +42,12 @@ def two_taskmanagers():
     ensure_taskmanagers(2)
     yield
     ensure_taskmanagers(1)  # what the other tests expect: the survivor, or a fresh one
+    # ... and no dead one still registered: a job scheduled onto it next (the TaskManager-kill
+    # test of test_stream.py) lost records in its lake (docs/security.md, failover).
+    deadline = time.monotonic() + 120
+    while len(rest_get("/taskmanagers")["taskmanagers"]) != len(taskmanager_pids()):
+        assert time.monotonic() < deadline, "a dead TaskManager stayed registered"
+        time.sleep(1)
 
 
 def running_job(name_part: str, timeout: float = 180) -> str:
