@@ -102,11 +102,13 @@ def resolve(args: argparse.Namespace) -> Common:
         (secrets.token_bytes(32), None) if args.throwaway_key else token_key_from_env()
     )
     sealing = secrets.token_bytes(32) if args.throwaway_key else seal.secret_from_env()
+    pipeline = PipelineConfig.load(args.config)
+    pipeline.connections.apply()  # the YAML's connections, under the environment's
     return Common(
         domain=args.domain,
         output=args.output.resolve(),
         input=args.input.resolve() if args.input else None,
-        pipeline=PipelineConfig.load(args.config),
+        pipeline=pipeline,
         rules_path=args.rules,
         as_of=parse_timestamp(args.as_of) if args.as_of else datetime.now(UTC),
         key_secret=secret,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import types
 import typing
@@ -119,6 +120,82 @@ class LineageSettings:
 
 
 @dataclass(frozen=True)
+class KafkaConnection:
+    """How the jobs reach Kafka (each unset key: the environment's COMPLIANCE_KAFKA_*, else the
+    local default); the password as a file, never in this YAML."""
+
+    bootstrap: str | None = None
+    security: str | None = None  # PLAINTEXT | SASL_SSL
+    sasl_mechanism: str | None = None  # SCRAM-SHA-512 | SCRAM-SHA-256
+    user: str | None = None
+    password_file: str | None = None
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseConnection:
+    """How the jobs reach the audit database (COMPLIANCE_DB_* when unset here)."""
+
+    host: str | None = None
+    port: int | None = None
+    name: str | None = None
+    user: str | None = None
+    password_file: str | None = None
+    passfile: str | None = None  # libpq password file: the streaming job's JDBC sink reads it
+    sslmode: str | None = None  # e.g. verify-full
+    sslrootcert: str | None = None
+
+
+ENVIRONMENT = {  # (section, key) -> the variable connectors.settings reads
+    ("kafka", "bootstrap"): "COMPLIANCE_KAFKA_BOOTSTRAP",
+    ("kafka", "security"): "COMPLIANCE_KAFKA_SECURITY",
+    ("kafka", "sasl_mechanism"): "COMPLIANCE_KAFKA_SASL_MECHANISM",
+    ("kafka", "user"): "COMPLIANCE_KAFKA_USER",
+    ("kafka", "password_file"): "COMPLIANCE_KAFKA_PASSWORD_FILE",
+    ("kafka", "ca_file"): "COMPLIANCE_KAFKA_CA_FILE",
+    ("database", "host"): "COMPLIANCE_DB_HOST",
+    ("database", "port"): "COMPLIANCE_DB_PORT",
+    ("database", "name"): "COMPLIANCE_DB_NAME",
+    ("database", "user"): "COMPLIANCE_DB_USER",
+    ("database", "password_file"): "COMPLIANCE_DB_PASSWORD_FILE",
+    ("database", "passfile"): "COMPLIANCE_DB_PASSFILE",
+    ("database", "sslmode"): "COMPLIANCE_DB_SSLMODE",
+    ("database", "sslrootcert"): "COMPLIANCE_DB_SSLROOTCERT",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    kafka: KafkaConnection = field(default_factory=KafkaConnection)
+    database: DatabaseConnection = field(default_factory=DatabaseConnection)
+
+    def environment(self) -> dict[str, str]:
+        """The variables these settings stand for (the set ones only)."""
+        found = {}
+        for (section, key), name in ENVIRONMENT.items():
+            value = getattr(getattr(self, section), key)
+            if value is not None:
+                found[name] = str(value)
+        return found
+
+    @classmethod
+    def from_environment(cls, env: dict[str, str]) -> ConnectionSettings:
+        """The settings that stand for these variables (a test writes them into a YAML)."""
+        values: dict[str, dict] = {"kafka": {}, "database": {}}
+        for (section, key), name in ENVIRONMENT.items():
+            if name in env:
+                values[section][key] = int(env[name]) if key == "port" else env[name]
+        return cls(KafkaConnection(**values["kafka"]), DatabaseConnection(**values["database"]))
+
+    def apply(self, env=None) -> None:
+        """Into the process environment, under what it sets already (the environment wins):
+        every connector reads its settings from there, in the driver and in local workers."""
+        env = os.environ if env is None else env
+        for name, value in self.environment().items():
+            env.setdefault(name, value)
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     parallelism: int = 2
     python: PythonSettings = field(default_factory=PythonSettings)
@@ -128,6 +205,7 @@ class PipelineConfig:
     stream: StreamSettings = field(default_factory=StreamSettings)
     batch: BatchSettings = field(default_factory=BatchSettings)
     lineage: LineageSettings = field(default_factory=LineageSettings)
+    connections: ConnectionSettings = field(default_factory=ConnectionSettings)
 
     @classmethod
     def load(cls, path: Path | None = None) -> PipelineConfig:

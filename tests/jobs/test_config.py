@@ -79,3 +79,28 @@ def test_lineage_goes_to_a_file_by_default_and_a_wrong_transport_is_named(tmp_pa
         PipelineConfig.load(write(tmp_path, "lineage: {transport: pigeon}\n"))
     with pytest.raises(SchemaError, match=r"lineage\.url"):
         PipelineConfig.load(write(tmp_path, "lineage: {transport: http}\n"))
+
+
+def test_connections_in_the_yaml_stand_for_the_environment_which_wins(tmp_path):
+    from jobs.config import ConnectionSettings
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "connections:\n  kafka: {bootstrap: 'b:9193', security: SASL_SSL, user: u,\n"
+        "    password_file: /s/kafka, ca_file: /s/ca.pem}\n"
+        "  database: {port: 5433, sslmode: verify-full, passfile: /s/pgpass}\n"
+    )
+    connections = PipelineConfig.load(path).connections
+    assert connections.environment() == {
+        "COMPLIANCE_KAFKA_BOOTSTRAP": "b:9193", "COMPLIANCE_KAFKA_SECURITY": "SASL_SSL",
+        "COMPLIANCE_KAFKA_USER": "u", "COMPLIANCE_KAFKA_PASSWORD_FILE": "/s/kafka",
+        "COMPLIANCE_KAFKA_CA_FILE": "/s/ca.pem", "COMPLIANCE_DB_PORT": "5433",
+        "COMPLIANCE_DB_PASSFILE": "/s/pgpass", "COMPLIANCE_DB_SSLMODE": "verify-full",
+    }  # fmt: skip
+    env = {"COMPLIANCE_DB_PORT": "6000"}
+    connections.apply(env)
+    assert env["COMPLIANCE_DB_PORT"] == "6000" and env["COMPLIANCE_KAFKA_USER"] == "u"
+    assert ConnectionSettings.from_environment(connections.environment()) == connections
+    with pytest.raises(SchemaError, match=r"connections\.database\.port"):
+        path.write_text("connections: {database: {port: many}}\n")
+        PipelineConfig.load(path)
