@@ -113,6 +113,70 @@ def start_taskmanager(timeout: float = 90, wait_for: int = 1) -> None:
     raise TimeoutError("no TaskManager registered")
 
 
+def checkpointed_bounded_stream(tmp: Path, rows: int, seed: int, key: str, *flags: str):
+    """A bounded stream with the audit trail on the cluster over `rows` generated records,
+    running and past its first checkpoint (checkpoints every second): ready to be hurt.
+    Returns (job id, data folder, output folder)."""
+    import psycopg2
+
+    from connectors.settings import PROJECT_ROOT, DatabaseSettings
+    from tests.jobs.test_stream_compliance import stream_data
+    from tools.flink_cluster import submit_python, wait_for_state
+    from tools.ingest import ingest
+
+    data = stream_data(tmp / "data", rows=rows, seed=seed)
+    # the audit database outlives test runs: rows left for these record ids must not count
+    with (
+        psycopg2.connect(**DatabaseSettings.from_env().connect_kwargs()) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute("DELETE FROM violations WHERE domain = 'healthcare' AND record_id LIKE %s",
+                    (f"h{seed}-%",))  # fmt: skip
+    config, topics = pipeline_config(tmp, checkpoint_interval_ms=1000)
+    ingest(topics["healthcare"], data / "records.jsonl", rate=None, progress=False)
+    out = tmp / "out"
+    with job_keys(key):
+        job_id, _ = submit_python(
+            PROJECT_ROOT / "jobs" / "stream_compliance.py",
+            ["--domain", "healthcare", "--output", str(out), "--config", str(config),
+             "--bounded", "--audit", "--detached", *flags],
+            detached=True,
+        )  # fmt: skip
+    assert wait_for_state(job_id, {"RUNNING"}, timeout=120) == "RUNNING"
+    deadline = time.monotonic() + 180
+    while completed_checkpoints(job_id) < 1:
+        assert time.monotonic() < deadline, "no checkpoint before the failure"
+        assert rest_get(f"/jobs/{job_id}")["state"] == "RUNNING", "finished before a checkpoint"
+        time.sleep(0.5)
+    return job_id, data, out
+
+
+def assert_stream_exactly_once(out: Path, data: Path, rows: int) -> None:
+    """A bounded stream's outputs after a failure: every valid record once in the lake or in
+    suppressed, none lost; every violation once, in the files and in the audit database."""
+    import psycopg2
+
+    from connectors.settings import DatabaseSettings
+    from tests.jobs.test_stream_compliance import labels, outputs
+
+    got = outputs(out)
+    ids = [r["record_id"] for r in got["lake"]] + [r["record_id"] for r in got["suppressed"]]
+    with open(data / "malformed.csv") as handle:
+        malformed = sum(1 for _ in handle) - 1
+    assert len(ids) == len(set(ids)), "a record reached the lake twice"
+    assert len(ids) == rows - malformed, "a record was lost"
+    found = [(r["record_id"], r["rule_id"], r["field"]) for r in got["violations"]]
+    assert len(found) == len(set(found)), "a violation was written twice"
+    truth = labels(data)
+    assert {(r["record_id"], r["regulation"], r["field"]) for r in got["violations"]} == truth
+    settings = DatabaseSettings.from_env()
+    with psycopg2.connect(**settings.connect_kwargs()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT record_id, regulation, field FROM violations WHERE domain = "
+                    "'healthcare' AND record_id = ANY(%s)", (list({r for r, _, _ in truth}),))  # fmt: skip
+        written = cur.fetchall()
+    assert set(written) == truth and len(written) == len(truth)
+
+
 def pipeline_config(tmp: Path, partitions: int = 3, **stream) -> tuple[Path, dict[str, str]]:
     """conf/pipeline/local.yaml with topics of their own (and stream settings overridden)."""
     config = PipelineConfig.load()

@@ -13,17 +13,16 @@ import pytest
 from connectors.lake import read_lake, read_parquet_dir
 from connectors.settings import PROJECT_ROOT, DatabaseSettings
 from tests.integration.cluster import (
+    assert_stream_exactly_once,
+    checkpointed_bounded_stream,
     ensure_taskmanagers,
     job_keys,
     job_taskmanager_pids,
     kill_process_tree,
-    pipeline_config,
     taskmanager_pids,
 )
 from tests.jobs.conftest import AS_OF
-from tests.jobs.test_stream_compliance import labels, outputs, stream_data
 from tools.flink_cluster import rest_get, submit_python, wait_for_state
-from tools.ingest import ingest
 from tools.synthetic.generator import write_dataset
 
 pytestmark = pytest.mark.services
@@ -111,41 +110,9 @@ def test_the_batch_job_survives_losing_one_of_two_taskmanagers(tmp_path, two_tas
 
 def test_the_stream_survives_losing_one_of_two_taskmanagers(tmp_path, two_taskmanagers):
     rows = 30_000
-    data = stream_data(tmp_path / "data", rows=rows, seed=73)
-    with (
-        psycopg2.connect(**DatabaseSettings.from_env().connect_kwargs()) as conn,
-        conn.cursor() as cur,
-    ):
-        cur.execute("DELETE FROM violations WHERE domain = 'healthcare' AND record_id LIKE 'h73-%'")
-    config, topics = pipeline_config(tmp_path, checkpoint_interval_ms=1000)
-    ingest(topics["healthcare"], data / "records.jsonl", rate=None, progress=False)
-    out = tmp_path / "out"
-    with job_keys(KEY):
-        job_id, _ = submit_python(
-            PROJECT_ROOT / "jobs" / "stream_compliance.py",
-            ["--domain", "healthcare", "--output", str(out), "--config", str(config),
-             "--bounded", "--audit", "--detached", "--no-quality"],
-            detached=True,
-        )  # fmt: skip
-    assert wait_for_state(job_id, {"RUNNING"}, timeout=120) == "RUNNING"
-    deadline = time.monotonic() + 180
-    while rest_get(f"/jobs/{job_id}/checkpoints")["counts"]["completed"] < 1:
-        assert time.monotonic() < deadline, "no checkpoint before the kill"
-        time.sleep(0.5)
+    job_id, data, out = checkpointed_bounded_stream(tmp_path, rows, 73, KEY, "--no-quality")
     victim = kill_one_hosting_taskmanager(job_id)
     assert wait_for_state(job_id, {"FINISHED"}, timeout=500) == "FINISHED"
     assert victim not in taskmanager_pids() and taskmanager_pids()
     assert rest_get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries")
-    got = outputs(out)
-    ids = [r["record_id"] for r in got["lake"]] + [r["record_id"] for r in got["suppressed"]]
-    with open(data / "malformed.csv") as handle:
-        malformed = sum(1 for _ in handle) - 1
-    assert len(ids) == len(set(ids)), "a record reached the lake twice"
-    assert len(ids) == rows - malformed, "a record was lost"
-    found = [(r["record_id"], r["rule_id"], r["field"]) for r in got["violations"]]
-    assert len(found) == len(set(found)), "a violation was written twice"
-    truth = labels(data)
-    assert {(r["record_id"], r["regulation"], r["field"]) for r in got["violations"]} == truth
-    rows_db = db("SELECT record_id, regulation, field FROM violations WHERE domain = 'healthcare' "
-                 "AND record_id = ANY(%s)", (list({r for r, _, _ in truth}),))  # fmt: skip
-    assert set(rows_db) == truth and len(rows_db) == len(truth)
+    assert_stream_exactly_once(out, data, rows)

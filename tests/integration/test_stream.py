@@ -8,12 +8,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg2
 import pytest
 import yaml
 
 from connectors.lake import read_lake, read_parquet_dir
-from connectors.settings import PROJECT_ROOT, DatabaseSettings, KafkaSettings
+from connectors.settings import KafkaSettings
 from jobs import replay
 from jobs.batch_compliance import BatchJob
 from jobs.batch_compliance import run as batch_run
@@ -21,8 +20,8 @@ from jobs.config import PipelineConfig
 from jobs.stream_compliance import StreamJob, run
 from tests.integration.cluster import (
     QUARANTINE_KEY,
-    completed_checkpoints,
-    job_keys,
+    assert_stream_exactly_once,
+    checkpointed_bounded_stream,
     kill_taskmanager,
     pipeline_config,
     start_taskmanager,
@@ -30,7 +29,7 @@ from tests.integration.cluster import (
 )
 from tests.jobs.test_stream_compliance import labels, outputs, stream_data
 from tests.openlineage_schema import validate_event
-from tools.flink_cluster import job_state, submit_python, wait_for_state
+from tools.flink_cluster import wait_for_state
 from tools.ingest import ingest
 from udfs.protect.seal import SealKey
 from udfs.validation import parse_timestamp
@@ -226,38 +225,7 @@ def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
     # failover after that point writes again what was committed (docs/operations.md: the `--bounded` limit).
     # Enough rows to process that the first checkpoint, every second, comes well before it.
     rows = 40000
-    data = stream_data(tmp_path / "data", rows=rows, seed=31)
-    # The audit database outlives test runs: rows a run of other code left for these record ids
-    # must not count here.
-    settings = DatabaseSettings.from_env()
-    with psycopg2.connect(**settings.connect_kwargs()) as conn, conn.cursor() as cur:
-        cur.execute("DELETE FROM violations WHERE domain = 'healthcare' AND record_id LIKE 'h31-%'")
-    config, topics = pipeline_config(tmp_path, checkpoint_interval_ms=1000)
-    ingest(topics["healthcare"], data / "records.jsonl", rate=None, progress=False)
-    out = tmp_path / "out"
-    with job_keys(KEY):
-        job_id, _ = submit_python(
-            PROJECT_ROOT / "jobs" / "stream_compliance.py",
-            [
-                "--domain",
-                "healthcare",
-                "--output",
-                str(out),
-                "--config",
-                str(config),
-                "--bounded",
-                "--audit",
-                "--detached",
-            ],
-            detached=True,
-        )
-    assert wait_for_state(job_id, {"RUNNING"}, timeout=120) == "RUNNING"
-    deadline = time.monotonic() + 180
-    while completed_checkpoints(job_id) < 1 and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert completed_checkpoints(job_id) >= 1 and job_state(job_id) == "RUNNING", (
-        "no checkpoint before the kill"
-    )
+    job_id, data, out = checkpointed_bounded_stream(tmp_path, rows, 31, KEY)
     assert taskmanager_pids()
     kill_taskmanager()
     start_taskmanager()
@@ -268,20 +236,4 @@ def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
     assert rest_get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries"), (
         "the kill was seen"
     )
-    got = outputs(out)
-    ids = [r["record_id"] for r in got["lake"]] + [r["record_id"] for r in got["suppressed"]]
-    with open(data / "malformed.csv") as handle:
-        malformed = sum(1 for _ in handle) - 1
-    assert len(ids) == len(set(ids)), "a record reached the lake twice"
-    assert len(ids) == rows - malformed, "a record was lost"
-    rows_v = [(r["record_id"], r["rule_id"], r["field"]) for r in got["violations"]]
-    assert len(rows_v) == len(set(rows_v)), "a violation was written twice"
-    truth = labels(data)
-    assert {(r["record_id"], r["regulation"], r["field"]) for r in got["violations"]} == truth
-    settings = DatabaseSettings.from_env()
-    with psycopg2.connect(**settings.connect_kwargs()) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT record_id, regulation, field FROM violations WHERE domain = 'healthcare' AND record_id = ANY(%s)",
-            (list({record_id for record_id, _, _ in truth}),),
-        )
-        assert set(cur.fetchall()) == truth
+    assert_stream_exactly_once(out, data, rows)

@@ -28,10 +28,16 @@ def test_the_lake_keeps_the_payload_not_the_event_time_columns():
 def test_every_output_has_one_insert_naming_the_domain_and_job():
     inserts = sql.inserts("financial", "job-7", COLUMNS)
     sinks = [text.split()[2] for text in inserts]
-    assert sinks == ["lake_sink", "suppressed_sink", "suppressed_sink", "violations_sink",
-                     "alerts_sink", "quarantine_sink"]  # fmt: skip
-    assert "'financial', record_id" in inserts[3] and "'job-7'" in inserts[3]
-    assert "'domain' VALUE 'financial'" in inserts[5]
+    assert sinks == [
+        "lake_sink",
+        "suppressed_sink",
+        "violations_sink",
+        "alerts_sink",
+        "quarantine_sink",
+    ]  # fmt: skip (one INSERT, so one writer, per folder)
+    assert "UNION ALL SELECT record_id, event_date, reason FROM late" in inserts[1]
+    assert "'financial', record_id" in inserts[2] and "'job-7'" in inserts[2]
+    assert "'domain' VALUE 'financial'" in inserts[4]
 
 
 def test_the_step_reads_lines_in_batch_and_messages_with_their_rowtime_in_streaming():
