@@ -139,9 +139,8 @@ def run(args: argparse.Namespace) -> dict:
     partition = read_parquet_dir(args.partition)
     if partition.num_rows == 0:
         raise RetokenizeError(f"no rows in {args.partition}")
-    old_key, new_key = ring.token_key(args.from_key), ring.token_key()
     secrets = (ring.keys[args.from_key], ring.keys[ring.current])
-    ids = (old_key.key_id, new_key.key_id)
+    ids = (ring.carried_id(args.from_key), ring.current_id)
     wanted = set(partition.column("record_id").to_pylist())
     old, new = protect_source(args.source, schema, rules, secrets, ids, wanted)
     columns = [c for c in protected_columns(schema) if c in partition.column_names]

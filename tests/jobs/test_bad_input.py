@@ -58,25 +58,23 @@ def test_read_only_output(tmp_path):
         run(make_job(path, locked / "out"))
 
 
-def test_missing_key_is_refused(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("COMPLIANCE_TOKEN_KEY", raising=False)
-    monkeypatch.delenv("COMPLIANCE_TOKEN_KEY_FILE", raising=False)
+@pytest.mark.parametrize(
+    ("missing", "present", "message"),
+    [
+        ("COMPLIANCE_TOKEN_KEY", "COMPLIANCE_QUARANTINE_KEY", "no token key"),
+        ("COMPLIANCE_QUARANTINE_KEY", "COMPLIANCE_TOKEN_KEY",
+         "no quarantine key: set COMPLIANCE_QUARANTINE_KEY"),
+    ],
+)  # fmt: skip
+def test_a_missing_key_is_refused(tmp_path, monkeypatch, capsys, missing, present, message):
+    monkeypatch.setenv(present, "the-other-key-0123456789abcdef")
+    monkeypatch.delenv(missing, raising=False)
+    monkeypatch.delenv(f"{missing}_FILE", raising=False)
     code = main(
         ["--input", str(tmp_path), "--domain", "healthcare", "--output", str(tmp_path / "o")]
     )
     assert code == 2
-    assert "no token key" in capsys.readouterr().err
-
-
-def test_missing_quarantine_key_is_refused(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("COMPLIANCE_TOKEN_KEY", "token-key-0123456789abcdef")
-    monkeypatch.delenv("COMPLIANCE_QUARANTINE_KEY", raising=False)
-    monkeypatch.delenv("COMPLIANCE_QUARANTINE_KEY_FILE", raising=False)
-    code = main(
-        ["--input", str(tmp_path), "--domain", "healthcare", "--output", str(tmp_path / "o")]
-    )
-    assert code == 2
-    assert "no quarantine key: set COMPLIANCE_QUARANTINE_KEY" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 

@@ -85,16 +85,16 @@ class SealKey:
         """Each value sealed (the nonces drawn in one call); nulls stay null."""
         texts = values.to_pylist()
         nonces = os.urandom(NONCE_BYTES * len(texts))
-        encrypt, aad, prefix = self._aead.encrypt, self._aad, self._prefix
-        out = []
-        for i, text in enumerate(texts):
-            if text is None:
-                out.append(None)
-                continue
-            nonce = nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES]
-            blob = nonce + encrypt(nonce, text.encode(), aad)
-            out.append(prefix + b64encode(blob).rstrip(b"=").decode())
-        return pa.array(out, pa.string())
+        seal = self.seal
+        return pa.array(
+            [
+                None
+                if text is None
+                else seal(text, nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES])
+                for i, text in enumerate(texts)
+            ],
+            pa.string(),
+        )
 
 
 def _split(sealed: str) -> tuple[str, str]:

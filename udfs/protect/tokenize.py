@@ -117,12 +117,16 @@ class TokenKeyring:
 
     def token_key(self, key_id: str | None = None) -> TokenKey:
         kid = self.current if key_id is None else key_id
-        return TokenKey(self.keys[kid], key_id=None if kid == self.unlabeled else kid)
+        return TokenKey(self.keys[kid], key_id=self.carried_id(kid))
+
+    def carried_id(self, key_id: str) -> str | None:
+        """The id the tokens of this key carry (None: the unlabeled key's carry none)."""
+        return None if key_id == self.unlabeled else key_id
 
     @property
     def current_id(self) -> str | None:
         """The id new tokens carry (None: they carry none)."""
-        return None if self.current == self.unlabeled else self.current
+        return self.carried_id(self.current)
 
 
 def load_keyring(path: Path) -> TokenKeyring:
