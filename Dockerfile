@@ -6,6 +6,14 @@ WORKDIR /build/connectors
 COPY connectors/pom.xml .
 RUN mvn -q -B -P flink-jars dependency:copy-dependencies -Djars.dir=/jars
 
+# The project's own operators (udfs/jvm), compiled against the image's Flink jars.
+FROM maven:3.9-eclipse-temurin-17 AS operators
+COPY --from=flink:2.2.1-java17 /opt/flink/lib /flink-lib
+COPY udfs/jvm /build/udfs/jvm
+RUN mkdir -p /build/classes /operators \
+ && javac -nowarn --release 17 -d /build/classes -cp "/flink-lib/*" $(find /build/udfs/jvm -name '*.java') \
+ && jar cf /operators/flink-compliance-udfs.jar -C /build/classes .
+
 FROM flink:2.2.1-java17
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv python3-dev \
@@ -24,6 +32,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev l
  && rm -rf /var/lib/apt/lists/*
 RUN /opt/venv/bin/pip install --no-cache-dir /opt/flink-compliance
 COPY --from=jars /jars/ /opt/flink/lib/
+COPY --from=operators /operators/ /opt/flink/lib/
 RUN cp /opt/flink/opt/flink-python-*.jar /opt/flink/lib/
 ENV PATH=/opt/venv/bin:$PATH \
     COMPLIANCE_CONF_DIR=/opt/flink-compliance/conf \

@@ -63,7 +63,10 @@ class AlertSettings:
 class StreamSettings:
     checkpoint_interval_ms: int = 10000  # lake files and Kafka offsets commit on checkpoints
     # Barriers overtake buffered records instead of waiting for them: an aligned checkpoint
-    # held every input of a window operator while a window closed (docs/performance.md).
+    # held every input of a window operator while a window closed (docs/performance.md). Safe
+    # for the lake since the k-anonymity windows decide lateness themselves (udfs/jvm): they
+    # replay an unaligned checkpoint's in-flight watermarks after a restore, which made a late
+    # filter upstream of Flink SQL's windows pass records those windows then dropped.
     unaligned_checkpoints: bool = True
     out_of_orderness_ms: int = 5000  # bounded out-of-orderness of created_at
     idle_timeout_ms: int = 10000  # a partition without messages stops holding the watermark

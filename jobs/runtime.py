@@ -69,6 +69,24 @@ def stream_table_env(batch: bool, settings: dict[str, str]):
     return env, t_env
 
 
+def translated_once(t_env, step):
+    """STREAMING: the step's table (with its event time as a plain column `step_rowtime`) as a
+    DataStream, and back as a table with the time attributes `rowtime` (that column, with the
+    watermarks the stream carries) and `proctime`. A table read by several statements and by a DataStream conversion (the
+    k-anonymity windows) is otherwise planned once for each: two Kafka sources, two Python
+    steps. A DataStream is one operator, whoever reads it."""
+    from pyflink.table import Schema
+
+    schema = (
+        Schema.new_builder()
+        .column_by_expression("rowtime", "CAST(step_rowtime AS TIMESTAMP_LTZ(3))")
+        .watermark("rowtime", "SOURCE_WATERMARK()")
+        .column_by_expression("proctime", "PROCTIME()")
+        .build()
+    )
+    return t_env.from_data_stream(t_env.to_data_stream(step), schema)
+
+
 def ship_plugins(t_env, rules_config: dict) -> dict:
     """Rule plugins that are files reach the Python workers with the job (`add_python_file`):
     on a cluster they are not in the shipped package, nor at the driver's path. Returns the

@@ -97,9 +97,11 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
 
 def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
            quality: QualityConfig | None = None):  # fmt: skip
-    """The processed rows (step_names + rowtime, proctime) from Kafka messages or CSV lines."""
+    """The processed rows (step_names + rowtime, and proctime in STREAMING) from Kafka messages
+    or CSV lines."""
     from pyflink.table.expressions import col
 
+    from jobs.runtime import translated_once
     from udfs.flink.functions import (
         ProcessLines,
         ProcessMessages,
@@ -139,23 +141,29 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
                              token_key_id=job.token_key_id,
                              quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
-        t_env.create_temporary_view("processed", t_env.sql_query(step))
+        t_env.create_temporary_view("processed", translated_once(t_env, t_env.sql_query(step)))
     t_env.create_temporary_view("violation_rows", t_env.sql_query(violation_rows_sql()))
 
 
 def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
-    """Valid records → tumbling event-time windows per group key, collected in the JVM (Flink
-    SQL) → one Python call per window and key that releases groups ≥ k or suppresses them.
-    Records that arrive after the watermark passed them are suppressed as late, never dropped."""
-    from udfs.flink.windows import release_window_udtf
+    """Valid records → tumbling event-time windows per group key, collected in the JVM → one
+    Python call per window and key that releases groups ≥ k or suppresses them. Records that
+    arrive after their window closed are suppressed as late, never dropped: in STREAMING the
+    window operator itself says which (udfs/jvm KAnonymityWindows)."""
+    from udfs.flink.windows import kanonymity_windows, release_window_udtf
 
     columns = sql.window_columns(payload_names(schema))
-    t_env.create_temporary_view("on_time", t_env.sql_query(sql.on_time_sql(columns, job.batch)))
+    window_ms = job.pipeline.stream.window_ms
+    if job.batch:
+        t_env.create_temporary_view("on_time", t_env.sql_query(sql.on_time_sql(columns)))
+    else:
+        records = t_env.sql_query(sql.window_input_sql(columns))
+        t_env.create_temporary_view("window_outputs", kanonymity_windows(t_env, records, window_ms))
     t_env.create_temporary_view("late", t_env.sql_query(sql.late_sql(job.batch)))
     t_env.create_temporary_function(
         "release_window", release_window_udtf(schema.anonymity, columns)
     )
-    windowed = sql.windowed_sql(columns, job.batch, job.pipeline.stream.window_ms)
+    windowed = sql.windowed_sql(columns, job.batch, window_ms)
     t_env.create_temporary_view("windowed", t_env.sql_query(windowed))
     return columns
 

@@ -1,8 +1,9 @@
 """The streaming job's Flink SQL, by runtime mode: text only (no JVM), so that what differs
 between STREAMING over Kafka and BATCH over a CSV is written here once and tested as text.
 
-Views the job registers, in order: `processed` (the Python step's rows, with `rowtime`) →
-`on_time` / `late` → `windowed` (each window's release) ; the INSERTs read those."""
+Views the job registers, in order: `processed` (the Python step's rows, with `rowtime`) → the
+windows' input (STREAMING: `window_input_sql`, through the JVM windows into `window_outputs`;
+BATCH: `on_time`) → `late` and `windowed` (each window's release); the INSERTs read those."""
 
 from __future__ import annotations
 
@@ -27,14 +28,16 @@ def lake_columns(columns: list[str]) -> list[str]:
 
 def processed_sql(names: list[str], batch: bool) -> str:
     """The Python step's row (`process_input`, its fields `names`) over `input_rows`: CSV lines
-    (path, line) in BATCH; Kafka messages in STREAMING, where `rowtime` (a time attribute,
-    watermarked per partition) and `proctime` pass the step."""
+    (path, line) in BATCH; Kafka messages in STREAMING, where the event time (a time attribute,
+    watermarked per partition) passes the step as a plain column `step_rowtime` (NULL for a
+    record without one: the job turns the step into a DataStream once, where `rowtime` is
+    declared again over it with the watermarks the stream carries)."""
     fields = ", ".join(f"r.`{n}` AS `{n}`" for n in names)
     if batch:
         return f"SELECT {fields} FROM (SELECT process_input(`path`, `line`) AS r FROM input_rows)"
     return (
-        f"SELECT {fields}, rowtime, proctime FROM "
-        "(SELECT process_input(message, source_ts) AS r, rowtime, proctime FROM input_rows)"
+        f"SELECT {fields}, CAST(rowtime AS TIMESTAMP_LTZ(3)) AS step_rowtime FROM "
+        "(SELECT process_input(message, source_ts) AS r, rowtime FROM input_rows)"
     )
 
 
@@ -48,43 +51,58 @@ def _late(batch: bool) -> str:
     return "FALSE" if batch else "rowtime <= CURRENT_WATERMARK(rowtime)"
 
 
-def on_time_sql(columns: list[str], batch: bool) -> str:
-    packed = f"JSON_ARRAY({quoted(columns)} NULL ON NULL)"
+def packed_sql(columns: list[str]) -> str:
+    return f"JSON_ARRAY({quoted(columns)} NULL ON NULL)"
+
+
+def window_input_sql(columns: list[str]) -> str:
+    """Streaming: every valid record with an event time, packed, for the k-anonymity windows
+    (udfs/jvm KAnonymityWindows), which tell late records apart themselves."""
     return (
-        f"SELECT group_key, {packed} AS packed, rowtime FROM processed "
-        f"WHERE kind = 'record' AND rowtime IS NOT NULL AND NOT ({_late(batch)}) IS TRUE"
+        f"SELECT group_key, {packed_sql(columns)} AS packed, record_id, event_date, rowtime "
+        "FROM processed WHERE kind = 'record' AND rowtime IS NOT NULL"
+    )
+
+
+def on_time_sql(columns: list[str]) -> str:
+    """BATCH: every valid record with an event time (no watermark, nothing late)."""
+    return (
+        f"SELECT group_key, {packed_sql(columns)} AS packed, rowtime FROM processed "
+        "WHERE kind = 'record' AND rowtime IS NOT NULL"
     )
 
 
 def late_sql(batch: bool) -> str:
-    """Records no window takes — late, or without an event time — suppressed, never dropped."""
-    reason = "'late'" if batch else f"CASE WHEN rowtime IS NULL THEN '{UNPLACED}' ELSE 'late' END"
+    """Records no window takes, suppressed, never dropped: in STREAMING those the windows found
+    late (`window_outputs`) and those without an event time; in BATCH those without one."""
+    if batch:
+        return (
+            "SELECT record_id, event_date, 'late' AS reason FROM processed "
+            "WHERE kind = 'record' AND rowtime IS NULL"
+        )
     return (
-        f"SELECT record_id, event_date, {reason} AS reason FROM processed "
-        f"WHERE kind = 'record' AND (rowtime IS NULL OR ({_late(batch)}) IS TRUE)"
+        "SELECT record_id, event_date, 'late' AS reason FROM window_outputs WHERE kind = 'late' "
+        f"UNION ALL SELECT record_id, event_date, '{UNPLACED}' AS reason FROM processed "
+        "WHERE kind = 'record' AND rowtime IS NULL"
     )
 
 
 def windowed_sql(columns: list[str], batch: bool, window_ms: int) -> str:
-    """Tumbling event-time windows per group key, collected in the JVM, each released by one
-    call of the Python table function `release_window`.
-
-    Streaming: GROUP BY TUMBLE, not the TUMBLE table function. The latter's operator restores
-    its watermark from a savepoint and silently drops records of windows fired before it, while
-    the late filter (CURRENT_WATERMARK) starts afresh after a restore. This one starts afresh
-    too, so "not late here" always means "not dropped there". (BATCH has no restores, and GROUP
-    BY TUMBLE there does not take a TIMESTAMP_LTZ.)"""
-    size = f"INTERVAL '{window_ms / 1000:.3f}' SECOND"
-    windows = (
-        f"TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rowtime), {size})) "
-        "GROUP BY window_start, window_end, group_key"
-        if batch
-        else f"on_time GROUP BY TUMBLE(rowtime, {size}), group_key"
-    )
+    """Each window's records of one group key released by one call of the Python table function
+    `release_window`. STREAMING: the windows' rows (`window_outputs`, collected in the JVM by
+    udfs/jvm KAnonymityWindows). BATCH: the window table function over `on_time`, grouped."""
     names = quoted(["kind", *columns])
-    return f"""SELECT {names} FROM (
-                SELECT group_key, ARRAY_AGG(packed) AS items FROM {windows}
-            ), LATERAL TABLE(release_window(items)) AS T({names})"""
+    if batch:
+        size = f"INTERVAL '{window_ms / 1000:.3f}' SECOND"
+        windows = (
+            "SELECT group_key, ARRAY_AGG(packed) AS items FROM "
+            f"TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rowtime), {size})) "
+            "GROUP BY window_start, window_end, group_key"
+        )
+    else:
+        windows = "SELECT items FROM window_outputs WHERE kind = 'window'"
+    return f"""SELECT {names} FROM ({windows}),
+            LATERAL TABLE(release_window(items)) AS T({names})"""
 
 
 def inserts(domain: str, job_id: str, columns: list[str]) -> list[str]:

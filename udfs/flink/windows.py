@@ -65,3 +65,15 @@ def release_window_udtf(anonymity: dict, columns: list[str]):
         input_types=[DataTypes.ARRAY(DataTypes.STRING())],
         result_types=[DataTypes.STRING()] * (len(columns) + 1),
     )
+
+
+def kanonymity_windows(t_env, records, window_ms: int):
+    """STREAMING: the k-anonymity windows in the JVM (udfs/jvm, KAnonymityWindows) over
+    `records` (group_key, packed, record_id, event_date, rowtime: a time attribute); a table of
+    (kind, group_key, items, record_id, event_date) rows, kind "window" or "late"."""
+    from pyflink.datastream import DataStream
+    from pyflink.java_gateway import get_gateway
+
+    windows = get_gateway().jvm.io.flinkcompliance.udfs.KAnonymityWindows
+    stream = t_env.to_data_stream(records)
+    return t_env.from_data_stream(DataStream(windows.apply(stream._j_data_stream, window_ms)))

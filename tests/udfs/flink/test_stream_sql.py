@@ -3,17 +3,21 @@ from udfs.flink import stream_sql as sql
 COLUMNS = sql.window_columns(["zip3", "age_band"])
 
 
-def test_only_streaming_has_late_records():
-    assert "CURRENT_WATERMARK" in sql.on_time_sql(COLUMNS, batch=False)
-    assert "CURRENT_WATERMARK" not in sql.on_time_sql(COLUMNS, batch=True)
-    assert sql.UNPLACED in sql.late_sql(batch=False)
+def test_streaming_windows_tell_late_records_apart_in_the_jvm_and_batch_has_none():
+    # STREAMING: no late filter before the windows (an upstream watermark can be behind the
+    # window operator's); the windows' own late rows and the records without event time.
+    assert "CURRENT_WATERMARK" not in sql.window_input_sql(COLUMNS)
+    assert "rowtime IS NOT NULL" in sql.window_input_sql(COLUMNS)
+    late = sql.late_sql(batch=False)
+    assert "FROM window_outputs WHERE kind = 'late'" in late and sql.UNPLACED in late
     assert sql.UNPLACED not in sql.late_sql(batch=True)
+    assert "window_outputs" not in sql.late_sql(batch=True)
 
 
-def test_windows_group_by_tumble_in_streaming_and_use_the_table_function_in_batch():
+def test_windows_come_from_the_jvm_in_streaming_and_the_table_function_in_batch():
     streaming = sql.windowed_sql(COLUMNS, batch=False, window_ms=60000)
     bounded = sql.windowed_sql(COLUMNS, batch=True, window_ms=1500)
-    assert "GROUP BY TUMBLE(rowtime, INTERVAL '60.000' SECOND)" in streaming
+    assert "FROM window_outputs WHERE kind = 'window'" in streaming
     assert "TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rowtime), INTERVAL '1.500' SECOND))" in bounded
     for text in (streaming, bounded):
         assert "release_window(items)" in text and "`zip3`" in text
@@ -92,7 +96,9 @@ def test_quality_windows_are_of_processing_time_in_streaming_and_the_whole_input
     for text in (streaming, batch):
         assert "score_quality(ws, we, ids, late, parts)" in text
         assert "LISTAGG(quality, '\n')" in text
-    assert "rowtime, proctime FROM input_rows" in sql.processed_sql(["kind"], batch=False)
+    # proctime is declared where the step becomes a table again (jobs.runtime.translated_once)
+    step = sql.processed_sql(["kind"], batch=False)
+    assert "CAST(rowtime AS TIMESTAMP_LTZ(3)) AS step_rowtime" in step and "proctime" not in step
 
 
 def test_only_failing_windows_go_to_the_quality_topic():
