@@ -123,6 +123,18 @@ def drain(alerts: AlertTimes, expected: set[str], quiet: float = 60, cap: float 
             seen, since = len(alerts.times), time.monotonic()
 
 
+def p99_per_slice(pairs: list[tuple[int, int]], slice_ms: int = 5000) -> list[float]:
+    """(send time, latency) pairs → the p99 latency of the records sent in each slice of
+    `slice_ms` (a window close shows as the slices whose alerts it held back)."""
+    if not pairs:
+        return []
+    start = pairs[0][0]
+    slices: dict[int, list[float]] = {}
+    for sent, latency in pairs:
+        slices.setdefault((sent - start) // slice_ms, []).append(latency)
+    return [percentile(slices.get(i, []), 99) for i in range(max(slices) + 1)]
+
+
 def one_rate(
     rate: int, seconds: int, out: Path, profile: bool = False, extra: tuple[str, ...] = (),
     name: str = "", flink: dict[str, str] | None = None,
@@ -208,6 +220,8 @@ def one_rate(
         },
     }
     # Lag does not grow when the last records wait about as long as the first ones.
+    result["p99_ms_per_5s"] = p99_per_slice(pairs)
+    result["worst_5s_p99_ms"] = max((p for p in result["p99_ms_per_5s"] if p == p), default=None)
     result["sustained"] = (
         bool(last)
         and result["alerts_missing"] == 0
@@ -219,7 +233,9 @@ def one_rate(
         f"({len(latencies):,} timed), "
         f"latency p50 {result['p50_ms']:.0f} ms p95 {result['p95_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms; "
         f"median first/last tenth {result['first_tenth_median_ms']:.0f}/{result['last_tenth_median_ms']:.0f} ms "
-        f"→ {'sustained' if result['sustained'] else 'falls behind'}; CPU s per 1,000 records: "
+        f"→ {'sustained' if result['sustained'] else 'falls behind'}; p99 per 5 s of sending: "
+        + " ".join(f"{p:.0f}" for p in result["p99_ms_per_5s"])
+        + " ms; CPU s per 1,000 records: "
         + ", ".join(f"{part} {s:.3f}" for part, s in result["cpu_per_1000"].items()),
         flush=True,
     )

@@ -74,6 +74,8 @@ def kanonymity_windows(t_env, records, window_ms: int):
     from pyflink.datastream import DataStream
     from pyflink.java_gateway import get_gateway
 
+    from jobs.runtime import internal_stream
+
     windows = get_gateway().jvm.io.flinkcompliance.udfs.KAnonymityWindows
-    stream = t_env.to_data_stream(records)
-    return t_env.from_data_stream(DataStream(windows.apply(stream._j_data_stream, window_ms)))
+    stream = internal_stream(t_env, records)
+    return t_env.from_data_stream(DataStream(windows.apply(stream, window_ms)))

@@ -19,6 +19,8 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
 import org.apache.flink.types.Row;
 
 /**
@@ -34,12 +36,12 @@ import org.apache.flink.types.Row;
  * decides. And at the end of the input (a bounded run, or a stop with --drain) every open window
  * is emitted even when the final watermark cannot arrive (a source marked idle sends none).
  *
- * <p>In, keyed by group key: rows (group_key, packed, record_id, event_date, rowtime) with event
- * timestamps. Out: rows (kind, group_key, items, record_id, event_date): kind "window" with the
+ * <p>In, keyed by group key: Flink's internal rows (group_key, packed, record_id, event_date,
+ * rowtime) with event timestamps. Out: rows (kind, group_key, items, record_id, event_date): kind "window" with the
  * window's packed records in arrival order, or "late" with the record's id and date.
  */
 public final class KAnonymityWindows extends AbstractStreamOperator<Row>
-        implements OneInputStreamOperator<Row, Row>, Triggerable<String, Long>, BoundedOneInput {
+        implements OneInputStreamOperator<RowData, Row>, Triggerable<String, Long>, BoundedOneInput {
     public static final String WINDOW = "window";
     public static final String LATE = "late";
 
@@ -65,8 +67,8 @@ public final class KAnonymityWindows extends AbstractStreamOperator<Row>
         this.windowMillis = windowMillis;
     }
 
-    /** The windows over `input`, keyed by its first field (the group key). */
-    public static DataStream<Row> apply(DataStream<Row> input, long windowMillis) {
+    /** The windows over `input` (Flink's internal rows), keyed by its first field. */
+    public static DataStream<Row> apply(DataStream<RowData> input, long windowMillis) {
         return input.keyBy(new GroupKey(), Types.STRING)
                 .transform("k-anonymity windows", OUTPUT, new KAnonymityWindows(windowMillis))
                 .uid("k-anonymity-windows");
@@ -85,16 +87,24 @@ public final class KAnonymityWindows extends AbstractStreamOperator<Row>
     }
 
     @Override
-    public void processElement(StreamRecord<Row> element) throws Exception {
-        Row row = element.getValue();
+    public void processElement(StreamRecord<RowData> element) throws Exception {
+        RowData row = element.getValue();
         long last = windowLast(element.getTimestamp());
         if (last <= timers.currentWatermark()) { // its window has been emitted already
             output.collect(new StreamRecord<>(
-                    Row.of(LATE, row.getField(0), null, row.getField(2), row.getField(3))));
+                    Row.of(LATE, text(row, 0), null, text(row, 2), text(row, 3))));
             return;
         }
-        records(last).add((String) row.getField(1));
+        records(last).add(text(row, 1));
         timers.registerEventTimeTimer(last, last);
+    }
+
+    private static String text(RowData row, int field) {
+        if (row.isNullAt(field)) {
+            return null;
+        }
+        StringData value = row.getString(field);
+        return value.toString();
     }
 
     private ListState<String> records(long window) throws Exception {
@@ -128,13 +138,13 @@ public final class KAnonymityWindows extends AbstractStreamOperator<Row>
         processWatermark(Watermark.MAX_WATERMARK);
     }
 
-    static final class GroupKey implements KeySelector<Row, String> {
+    static final class GroupKey implements KeySelector<RowData, String> {
         private static final long serialVersionUID = 1L;
 
         @Override
-        public String getKey(Row row) {
-            Object key = row.getField(0);
-            return key == null ? "" : (String) key;
+        public String getKey(RowData row) {
+            String key = text(row, 0);
+            return key == null ? "" : key;
         }
     }
 }
