@@ -5,9 +5,9 @@ what udfs.anonymity.windows.close_window decides."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from pyflink.common import Row
 from pyflink.table import DataTypes
 from pyflink.table.udf import TableFunction, udtf
@@ -38,7 +38,7 @@ class ReleaseWindow(TableFunction):
         self.groups_released = group.counter("kanonymity_groups_released")
 
     def eval(self, items: list[str]):
-        records = [json.loads(item) for item in items if item]
+        records = [orjson.loads(item) for item in items if item]
         result = close_window(
             [({q: r[i] for q, i in self.qis}, r) for r in records],
             self.hierarchies,
