@@ -155,7 +155,8 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     columns = sql.window_columns(payload_names(schema))
     window_ms = job.pipeline.stream.window_ms
     if job.batch:
-        t_env.create_temporary_view("on_time", t_env.sql_query(sql.on_time_sql(columns)))
+        t_env.create_java_temporary_function("window_phase", "io.flinkcompliance.udfs.WindowPhase")
+        t_env.create_temporary_view("on_time", t_env.sql_query(sql.on_time_sql(columns, window_ms)))
     else:
         records = t_env.sql_query(sql.window_input_sql(columns))
         t_env.create_temporary_view("window_outputs", kanonymity_windows(t_env, records, window_ms))
@@ -163,7 +164,7 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     t_env.create_temporary_function(
         "release_window", release_window_udtf(schema.anonymity, columns)
     )
-    windowed = sql.windowed_sql(columns, job.batch, window_ms)
+    windowed = sql.windowed_sql(columns, job.batch)
     t_env.create_temporary_view("windowed", t_env.sql_query(windowed))
     return columns
 

@@ -64,11 +64,14 @@ def window_input_sql(columns: list[str]) -> str:
     )
 
 
-def on_time_sql(columns: list[str]) -> str:
-    """BATCH: every valid record with an event time (no watermark, nothing late)."""
+def on_time_sql(columns: list[str], window_ms: int) -> str:
+    """BATCH: every valid record with an event time (no watermark, nothing late), with the
+    start of its key's window (`window_phase`: udfs/jvm WindowPhase, as the streaming windows
+    place them)."""
+    start = f"window_phase(group_key, CAST(event_ms AS BIGINT), CAST({int(window_ms)} AS BIGINT))"
     return (
-        f"SELECT group_key, {packed_sql(columns)} AS packed, rowtime FROM processed "
-        "WHERE kind = 'record' AND rowtime IS NOT NULL"
+        f"SELECT group_key, {packed_sql(columns)} AS packed, {start} AS window_start "
+        "FROM processed WHERE kind = 'record' AND rowtime IS NOT NULL"
     )
 
 
@@ -87,17 +90,15 @@ def late_sql(batch: bool) -> str:
     )
 
 
-def windowed_sql(columns: list[str], batch: bool, window_ms: int) -> str:
+def windowed_sql(columns: list[str], batch: bool) -> str:
     """Each window's records of one group key released by one call of the Python table function
     `release_window`. STREAMING: the windows' rows (`window_outputs`, collected in the JVM by
-    udfs/jvm KAnonymityWindows). BATCH: the window table function over `on_time`, grouped."""
+    udfs/jvm KAnonymityWindows). BATCH: `on_time` grouped by key and its window's start."""
     names = quoted(["kind", *columns])
     if batch:
-        size = f"INTERVAL '{window_ms / 1000:.3f}' SECOND"
         windows = (
-            "SELECT group_key, ARRAY_AGG(packed) AS items FROM "
-            f"TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rowtime), {size})) "
-            "GROUP BY window_start, window_end, group_key"
+            "SELECT group_key, ARRAY_AGG(packed) AS items FROM on_time "
+            "GROUP BY window_start, group_key"
         )
     else:
         windows = "SELECT items FROM window_outputs WHERE kind = 'window'"

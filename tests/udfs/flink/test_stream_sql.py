@@ -14,11 +14,14 @@ def test_streaming_windows_tell_late_records_apart_in_the_jvm_and_batch_has_none
     assert "window_outputs" not in sql.late_sql(batch=True)
 
 
-def test_windows_come_from_the_jvm_in_streaming_and_the_table_function_in_batch():
-    streaming = sql.windowed_sql(COLUMNS, batch=False, window_ms=60000)
-    bounded = sql.windowed_sql(COLUMNS, batch=True, window_ms=1500)
+def test_windows_come_from_the_jvm_in_streaming_and_a_group_by_in_batch():
+    streaming = sql.windowed_sql(COLUMNS, batch=False)
+    bounded = sql.windowed_sql(COLUMNS, batch=True)
     assert "FROM window_outputs WHERE kind = 'window'" in streaming
-    assert "TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(rowtime), INTERVAL '1.500' SECOND))" in bounded
+    assert "FROM on_time GROUP BY window_start, group_key" in bounded
+    # BATCH places each key's windows as the streaming operator does (udfs/jvm WindowPhase)
+    on_time = sql.on_time_sql(COLUMNS, 1500)
+    assert "window_phase(group_key, CAST(event_ms AS BIGINT), CAST(1500 AS BIGINT))" in on_time
     for text in (streaming, bounded):
         assert "release_window(items)" in text and "`zip3`" in text
 

@@ -28,7 +28,8 @@ import org.apache.flink.types.Row;
 /**
  * The streaming job's k-anonymity windows: each tumbling event-time window's records of one
  * group key, kept in the JVM and emitted as one row when the watermark passes the window's end;
- * a record whose window has already been emitted comes out as a "late" row instead.
+ * a record whose window has already been emitted comes out as a "late" row instead. Each key's
+ * windows are shifted by its own phase (WindowPhase), so that keys do not all close at once.
  *
  * <p>Why not Flink SQL's windows: their operator drops a late record silently, so the job had to
  * tell late records apart before it, by the watermark of an operator upstream. That watermark
@@ -88,15 +89,15 @@ public final class KAnonymityWindows extends AbstractStreamOperator<Row>
         timers = getInternalTimerService("window-ends", LongSerializer.INSTANCE, this);
     }
 
-    /** The window's last millisecond: its timer, and the namespace of its records. */
-    private long windowLast(long timestamp) {
-        return timestamp - Math.floorMod(timestamp, windowMillis) + windowMillis - 1;
+    /** The key's window's last millisecond: its timer, and the namespace of its records. */
+    private long windowLast(String key, long timestamp) {
+        return WindowPhase.windowStart(key, timestamp, windowMillis) + windowMillis - 1;
     }
 
     @Override
     public void processElement(StreamRecord<RowData> element) throws Exception {
         RowData row = element.getValue();
-        long last = windowLast(element.getTimestamp());
+        long last = windowLast((String) getCurrentKey(), element.getTimestamp());
         if (last <= timers.currentWatermark()) { // its window has been emitted already
             output.collect(new StreamRecord<>(
                     Row.of(LATE, text(row, 0), null, text(row, 2), text(row, 3))));
