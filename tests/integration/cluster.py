@@ -82,6 +82,19 @@ def job_taskmanager_pids(job_id: str) -> set[int]:
     return {pid for port in hosting if (pid := listening_pid(port, pids)) is not None}
 
 
+def kill_one_hosting_taskmanager(job_id: str, timeout: float = 120) -> int:
+    """Kill one of the TaskManagers running the job's subtasks, once they run; its pid."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hosts = job_taskmanager_pids(job_id)
+        if hosts:
+            victim = min(hosts)
+            kill_process_tree(victim)
+            return victim
+        time.sleep(0.3)
+    raise TimeoutError("the job's subtasks never ran")
+
+
 def kill_process_tree(pid: int) -> None:
     """SIGKILL one TaskManager and its Python workers, as a lost machine would take them."""
     for victim in [pid, *descendants(pid)]:

@@ -15,10 +15,8 @@ from connectors.settings import PROJECT_ROOT, DatabaseSettings
 from tests.integration.cluster import (
     assert_stream_exactly_once,
     checkpointed_bounded_stream,
-    ensure_taskmanagers,
     job_keys,
-    job_taskmanager_pids,
-    kill_process_tree,
+    kill_one_hosting_taskmanager,
     taskmanager_pids,
 )
 from tests.jobs.conftest import AS_OF
@@ -36,19 +34,6 @@ def db(sql, params=()):
         return cur.fetchall()
 
 
-@pytest.fixture
-def two_taskmanagers():
-    ensure_taskmanagers(2)
-    yield
-    ensure_taskmanagers(1)  # what the other tests expect: the survivor, or a fresh one
-    # ... and no dead one still registered: a job scheduled onto it next (the TaskManager-kill
-    # test of test_stream.py) lost records in its lake (docs/security.md, failover).
-    deadline = time.monotonic() + 120
-    while len(rest_get("/taskmanagers")["taskmanagers"]) != len(taskmanager_pids()):
-        assert time.monotonic() < deadline, "a dead TaskManager stayed registered"
-        time.sleep(1)
-
-
 def running_job(name_part: str, timeout: float = 180) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -57,19 +42,6 @@ def running_job(name_part: str, timeout: float = 180) -> str:
                 return job["jid"]
         time.sleep(0.3)
     raise TimeoutError(f"no running job named like {name_part!r}")
-
-
-def kill_one_hosting_taskmanager(job_id: str, timeout: float = 120) -> int:
-    """Kill one of the TaskManagers running the job's subtasks, once they run; its pid."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        hosts = job_taskmanager_pids(job_id)
-        if hosts:
-            victim = min(hosts)
-            kill_process_tree(victim)
-            return victim
-        time.sleep(0.3)
-    raise TimeoutError("the job's subtasks never ran")
 
 
 def test_the_batch_job_survives_losing_one_of_two_taskmanagers(tmp_path, two_taskmanagers):
