@@ -230,11 +230,7 @@ def insert_violations_sql(
     )
 
 
-def jdbc_violations_ddl(
-    table: str = "audit_violations", settings: DatabaseSettings | None = None
-) -> str:
-    """Flink SQL DDL of the violations sink (upsert on the primary key)."""
-    settings = settings or DatabaseSettings.from_env()
+def _passfile_needed(settings: DatabaseSettings) -> None:
     if settings.passfile is None:
         raise AuditUnavailable(
             "the streaming job's audit sink reads the database password from a libpq password "
@@ -242,12 +238,38 @@ def jdbc_violations_ddl(
             "PGPASSFILE in the TaskManagers' environment (scripts/services writes run/pgpass "
             "and starts the local cluster with it)"
         )
+
+
+def jdbc_violations_ddl(
+    table: str = "audit_violations", settings: DatabaseSettings | None = None
+) -> str:
+    """Flink SQL DDL of the violations sink (upsert on the primary key)."""
+    settings = settings or DatabaseSettings.from_env()
+    _passfile_needed(settings)
     return f"""CREATE TEMPORARY TABLE {table} (
         domain STRING, record_id STRING, rule_id STRING, field STRING, regulation STRING,
         severity STRING, description STRING, detected_at TIMESTAMP(3), job_id STRING,
         PRIMARY KEY (domain, record_id, rule_id, field) NOT ENFORCED
     ) WITH (
         'connector' = 'jdbc', 'url' = '{settings.jdbc_url}', 'table-name' = 'violations',
+        'sink.buffer-flush.max-rows' = '5000', 'sink.buffer-flush.interval' = '1s',
+        'sink.max-retries' = '3'
+    )"""
+
+
+def jdbc_deletions_ddl(
+    table: str = "audit_deletions", settings: DatabaseSettings | None = None
+) -> str:
+    """Flink SQL DDL of the source_deletions sink (change data capture: a row deleted at the
+    source), upserted on its primary key."""
+    settings = settings or DatabaseSettings.from_env()
+    _passfile_needed(settings)
+    return f"""CREATE TEMPORARY TABLE {table} (
+        domain STRING, source STRING, record_id STRING, lsn BIGINT, deleted_at TIMESTAMP(3),
+        detected_at TIMESTAMP(3), job_id STRING,
+        PRIMARY KEY (domain, source, record_id, lsn) NOT ENFORCED
+    ) WITH (
+        'connector' = 'jdbc', 'url' = '{settings.jdbc_url}', 'table-name' = 'source_deletions',
         'sink.buffer-flush.max-rows' = '5000', 'sink.buffer-flush.interval' = '1s',
         'sink.max-retries' = '3'
     )"""

@@ -4,6 +4,11 @@ violations → Parquet and (with --audit) PostgreSQL.
 
     python -m jobs.stream_compliance --domain healthcare --output DIR [--bounded] [--audit]
     python -m jobs.stream_compliance --domain healthcare --output DIR --input FILE.csv   # BATCH
+    python -m jobs.stream_compliance --domain healthcare --output DIR --cdc public.patients
+
+With --cdc the records are a PostgreSQL table's changes (connectors.cdc starts their capture:
+Debezium in Kafka Connect writes them to a topic): inserts and updates are scanned like messages,
+each version its own lake row; a delete goes to deleted/ (and the audit), never to the lake.
 
 The same graph runs both ways; only the source differs (the "one runtime" promise).
 """
@@ -18,9 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors import audit, files, kafka, lake, lineage
+from connectors.cdc import CaptureError
 from connectors.settings import DatabaseSettings, KafkaSettings
 from jobs import cli
 from jobs.config import PipelineConfig
+from udfs.cdc.spec import TableMapping, load_cdc
 from udfs.dp.spec import DPConfig, load_dp
 from udfs.flink import stream_sql as sql
 from udfs.pipeline import LayoutError, payload_names
@@ -32,7 +39,7 @@ from udfs.schema import DomainSchema, SchemaError, load_schema, read_rules
 
 JOB_NAME = "flink-compliance stream"
 OUTPUT_DIRS = ("lake", "suppressed", "violations", "alerts", "quarantine", "dp", "dp-topic",
-               "quality", "quality-topic", "lineage")  # fmt: skip
+               "quality", "quality-topic", "lineage", "deleted")  # fmt: skip
 
 
 @dataclass
@@ -54,6 +61,8 @@ class StreamJob:
     dp_path: Path | None = None  # publish the private aggregates of this settings file
     quality: bool = True  # a quality row per window; a quality alert below the thresholds
     quality_path: Path | None = None  # default conf/quality/<domain>.yaml
+    cdc: TableMapping | None = None  # read this table's change events instead of messages
+    capture: bool = True  # with cdc: start the capture (connectors.cdc) before reading its topic
 
     @property
     def batch(self) -> bool:
@@ -127,22 +136,31 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
         processed = t_env.from_data_stream(t_env.to_data_stream(t_env.sql_query(step)))
         t_env.create_temporary_view("processed", t_env.sql_query(sql.batch_rowtime_sql(processed)))
     else:
-        topic = job.topic(job.domain)
+        topic, group, time_field = input_topic(job)
         kafka.ensure_topics([topic], job.pipeline.kafka.partitions)
         t_env.execute_sql(
             kafka.source_ddl(
-                "input_rows", topic, f"compliance-stream-{job.domain}", job.bounded,
-                time_field="created_at", out_of_orderness_ms=job.pipeline.stream.out_of_orderness_ms,
+                "input_rows", topic, group, job.bounded, time_field=time_field,
+                out_of_orderness_ms=job.pipeline.stream.out_of_orderness_ms,
                 parallelism=job.pipeline.kafka.source_parallelism,
+                change_events=job.cdc is not None,
             )
         )  # fmt: skip
         fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True,
                              quarantine_secret=job.quarantine_secret,
-                             token_key_id=job.token_key_id,
+                             token_key_id=job.token_key_id, changes=job.cdc,
                              quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.create_temporary_view("processed", translated_once(t_env, t_env.sql_query(step)))
     t_env.create_temporary_view("violation_rows", t_env.sql_query(violation_rows_sql()))
+
+
+def input_topic(job: StreamJob) -> tuple[str, str, str | None]:
+    """The topic read, its consumer group and the JSON field holding the event time (change
+    events: none, their time is when the source committed them)."""
+    if job.cdc is None:
+        return job.topic(job.domain), f"compliance-stream-{job.domain}", "created_at"
+    return job.cdc.topic, f"compliance-stream-{job.domain}-{job.cdc.name}", None
 
 
 def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
@@ -237,6 +255,10 @@ def sinks(t_env, job: StreamJob, columns: list[str]) -> None:
     violations = lake.parquet_sink_ddl("violations_sink", out / "violations", violation_cols,
                                        dictionary=False)  # fmt: skip
     t_env.execute_sql(violations)
+    if job.cdc is not None:
+        deleted = [(n, {"lsn": "BIGINT", "deleted_at": "TIMESTAMP(3)"}.get(n, "STRING"))
+                   for n in sql.DELETED_NAMES]  # fmt: skip
+        t_env.execute_sql(lake.parquet_sink_ddl("deleted_sink", out / "deleted", deleted))
     if job.batch:
         t_env.execute_sql(lake.parquet_sink_ddl("alerts_sink", out / "alerts", text))
         t_env.execute_sql(lake.parquet_sink_ddl("quarantine_sink", out / "quarantine", text))
@@ -272,6 +294,11 @@ def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
         statements.add_insert_sql(
             audit.insert_violations_sql(job.domain, job.job_id, when, "violation_rows")
         )
+    if job.cdc is not None:
+        if job.audit:
+            t_env.execute_sql(audit.jdbc_deletions_ddl("audit_deletions"))
+        for insert in sql.deleted_inserts(job.cdc.qualified, job.job_id, job.domain, job.audit):
+            statements.add_insert_sql(insert)
     return statements
 
 
@@ -294,6 +321,10 @@ def run(job: StreamJob, detached: bool = False):
         conn.close()
     if job.batch:  # a bounded run replaces its outputs; a stream keeps them across restarts
         lake.prepare_output(job.output, OUTPUT_DIRS)
+    if job.cdc is not None and job.capture:
+        from connectors import cdc
+
+        cdc.start(job.cdc, job.pipeline.kafka.partitions)
     env, t_env = stream_table_env(batch=job.batch, settings=stream_settings(job))
     rules_config = ship_plugins(t_env, rules_config)
     statements = build(t_env, job, schema, rules_config, dp, quality)
@@ -316,7 +347,7 @@ def run(job: StreamJob, detached: bool = False):
 def stream_inputs(job: StreamJob) -> list[lineage.Source]:
     if job.batch:
         return [lineage.file_source(Path(p)) for p in files.list_input_files(job.input)]
-    topic = job.topic(job.domain)
+    topic = input_topic(job)[0]
     bootstrap = KafkaSettings.from_env().bootstrap_servers
     return [lineage.kafka_source(bootstrap, topic, kafka.end_offsets(topic))]
 
@@ -328,7 +359,8 @@ def stream_outputs(job: StreamJob, dp: bool, quality: bool, written: bool = True
     BATCH), the audit."""
     out = job.output
     found = lineage.lake_partitions(out / "lake") if written else [lineage.dir_source(out / "lake")]
-    found += [lineage.dir_source(out / d) for d in ("suppressed", "violations")]
+    kept = ("suppressed", "violations", *(("deleted",) if job.cdc is not None else ()))
+    found += [lineage.dir_source(out / d) for d in kept]
     extra = [*(["dp"] if dp else []), *(["quality"] if quality else [])]
     found += [lineage.dir_source(out / d) for d in extra]
     roles = ["alerts", "quarantine", *extra]
@@ -367,12 +399,31 @@ def main(argv: list[str] | None = None) -> int:
         "--bounded", action="store_true", help="read Kafka up to the offsets at start, then stop"
     )
     parser.add_argument("--detached", action="store_true", help="submit and return (cluster)")
+    parser.add_argument(
+        "--cdc", metavar="TABLE",
+        help="read a PostgreSQL table's changes (schema.table, mapped in conf/cdc/<domain>.yaml)",
+    )  # fmt: skip
+    parser.add_argument("--cdc-mapping", type=Path, metavar="FILE",
+                        help="the table mappings (default conf/cdc/<domain>.yaml)")  # fmt: skip
+    parser.add_argument(
+        "--no-capture", action="store_true",
+        help="with --cdc: only read the change topic (its capture runs elsewhere)",
+    )  # fmt: skip
     args = cli.parse(parser, argv)
     try:
-        job = StreamJob(**cli.resolve(args).kwargs(), bounded=args.bounded)
+        common = cli.resolve(args)
+        if args.cdc and common.input is not None:
+            raise ValueError("--cdc reads a table's changes from Kafka: it takes no --input")
+        cdc = (
+            load_cdc(load_schema(args.domain), args.cdc_mapping).table(args.cdc)
+            if args.cdc
+            else None
+        )
+        job = StreamJob(**common.kwargs(), bounded=args.bounded, cdc=cdc,
+                        capture=not args.no_capture)  # fmt: skip
         result = run(job, detached=args.detached)
     except (KeyMissing, SchemaError, ValueError, files.InputError, LayoutError,
-            audit.AuditUnavailable) as err:  # fmt: skip
+            audit.AuditUnavailable, CaptureError) as err:  # fmt: skip
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(result if args.detached else f"finished: {job.output}")

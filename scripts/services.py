@@ -35,6 +35,7 @@ from udfs.protect.native import DEFAULT_PATH as NATIVE_LIB  # noqa: E402
 
 SERVICES = ("kafka", "postgres", "flink")
 SECURE_SERVICES = ("kafka-secure", "postgres-secure")  # up --secure: TLS and SASL only
+CDC_SERVICES = ("connect",)  # up --cdc (or up connect): Kafka Connect with Debezium
 KAFKA_PORT, KAFKA_CONTROLLER_PORT = 9092, 9093
 
 
@@ -210,13 +211,8 @@ def kafka_up() -> None:
     kafka_start(run, kafka_properties(run), [], kafka_answers, "kafka")
 
 
-def kafka_start(run: Path, properties: str, format_extra: list[str], answers, service: str) -> None:
-    jars = ROOT / "lib" / "kafka"
-    if not jars.is_dir():
-        raise ServiceError("lib/kafka is missing: run scripts/setup")
-    run.mkdir(parents=True, exist_ok=True)
-    props = run / "server.properties"
-    props.write_text(properties, encoding="utf-8")
+def log4j_file(run: Path) -> Path:
+    """A log4j2 configuration writing the service's log to run/<service>/server.log."""
     log4j = run / "log4j2.properties"
     log4j.write_text(
         "rootLogger.level=INFO\nrootLogger.appenderRef.f.ref=F\nappender.f.type=File\n"
@@ -224,6 +220,17 @@ def kafka_start(run: Path, properties: str, format_extra: list[str], answers, se
         "appender.f.layout.type=PatternLayout\nappender.f.layout.pattern=%d %p %c{1} %m%n\n",
         encoding="utf-8",
     )
+    return log4j
+
+
+def kafka_start(run: Path, properties: str, format_extra: list[str], answers, service: str) -> None:
+    jars = ROOT / "lib" / "kafka"
+    if not jars.is_dir():
+        raise ServiceError("lib/kafka is missing: run scripts/setup")
+    run.mkdir(parents=True, exist_ok=True)
+    props = run / "server.properties"
+    props.write_text(properties, encoding="utf-8")
+    log4j = log4j_file(run)
     java = shutil.which("java") or "java"
     classpath = f"{jars}/*"
     if not (run / "data" / "meta.properties").exists():
@@ -273,6 +280,95 @@ def kafka_down(folder: str = "kafka") -> None:
     stop_pid(RUN_DIR / folder / "pid")
 
 
+# --- Kafka Connect (change data capture) -----------------------------------------------
+
+CONNECT_PORT = 8083
+
+
+def connect_properties(run: Path) -> str:
+    """A one-worker distributed Kafka Connect: connectors, their offsets and states kept in
+    Kafka topics (they survive a restart of the worker), exactly-once source delivery (KIP-618),
+    secrets read from files (`${dir:DIR:FILE}`)."""
+    return "\n".join(
+        [
+            f"bootstrap.servers=127.0.0.1:{KAFKA_PORT}",
+            "group.id=compliance-connect",
+            "key.converter=org.apache.kafka.connect.json.JsonConverter",
+            "value.converter=org.apache.kafka.connect.json.JsonConverter",
+            "key.converter.schemas.enable=false",
+            "value.converter.schemas.enable=false",
+            "config.storage.topic=compliance-connect-configs",
+            "offset.storage.topic=compliance-connect-offsets",
+            "status.storage.topic=compliance-connect-status",
+            *(f"{t}.storage.replication.factor=1" for t in ("config", "offset", "status")),
+            "offset.flush.interval.ms=1000",
+            "exactly.once.source.support=enabled",
+            f"listeners=http://127.0.0.1:{CONNECT_PORT}",
+            "config.providers=dir",
+            "config.providers.dir.class="
+            "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+            "plugin.discovery=only_scan",
+            "",
+        ]
+    )
+
+
+def connect_answers() -> bool:
+    if not port_open(CONNECT_PORT):
+        return False
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{CONNECT_PORT}/connectors", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def connect_up() -> None:
+    jars = ROOT / "lib" / "connect"
+    if not jars.is_dir():
+        raise ServiceError("lib/connect is missing: run scripts/setup")
+    if not kafka_answers():
+        raise ServiceError("Kafka Connect needs the broker: scripts/services up kafka")
+    run = RUN_DIR / "connect"
+    run.mkdir(parents=True, exist_ok=True)
+    props = run / "worker.properties"
+    props.write_text(connect_properties(run), encoding="utf-8")
+    java = shutil.which("java") or "java"
+    with open(run / "stdout.log", "ab") as out:
+        proc = subprocess.Popen(
+            [java, "-Xms128m", "-Xmx512m", f"-Dlog4j2.configurationFile={log4j_file(run)}",
+             "-cp", f"{jars}/*", "org.apache.kafka.connect.cli.ConnectDistributed", str(props)],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    (run / "pid").write_text(str(proc.pid))
+    marker("connect").touch()
+    try:
+        wait_until(lambda: proc.poll() is None and connect_answers(), 120, "connect")
+    except ServiceError as err:
+        raise ServiceError(f"{err}; exit={proc.poll()}; see {run / 'server.log'}") from None
+
+
+def connect_down() -> None:
+    """The worker stopped, then the project's replication slots dropped (a slot nobody reads
+    keeps every WAL segment from its position on)."""
+    stop_pid(RUN_DIR / "connect" / "pid")
+    drop_local_slots()
+
+
+def drop_local_slots() -> None:
+    settings = DatabaseSettings.from_env()
+    if not postgres_answers(settings, "postgres"):
+        return
+    from connectors.cdc import CaptureError, drop_slots
+
+    try:
+        dropped = drop_slots(settings)
+    except CaptureError as err:
+        raise ServiceError(f"replication slots not dropped: {err}") from None
+    if dropped:
+        say(f"dropped replication slot(s) {', '.join(dropped)}")
+
+
 # --- PostgreSQL ------------------------------------------------------------------------
 
 
@@ -306,7 +402,8 @@ def postgres_up() -> None:
     password_file = run / "password"
     if not password_file.exists() and not os.environ.get("COMPLIANCE_DB_PASSWORD"):
         write_secret(password_file)
-    postgres_start(run, DatabaseSettings.from_env(), "postgres")
+    # wal_level=logical: change data capture (connectors.cdc) reads this server's changes.
+    postgres_start(run, DatabaseSettings.from_env(), "postgres", "-c wal_level=logical")
 
 
 def postgres_secure_up() -> None:
@@ -392,6 +489,8 @@ def write_passfile(settings: DatabaseSettings) -> None:
 
 def postgres_down(folder: str = "postgres") -> None:
     data = RUN_DIR / folder / "data"
+    if folder == "postgres":
+        drop_local_slots()
     if (data / "postmaster.pid").exists():
         subprocess.run(
             as_postgres_user([pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
@@ -533,6 +632,8 @@ def is_running(service: str) -> bool:
         return port_open(POSTGRES_SECURE_PORT)
     if service == "postgres":
         return port_open(DatabaseSettings.from_env().port)
+    if service == "connect":
+        return connect_answers()
     return flink_overview() is not None
 
 
@@ -546,6 +647,8 @@ def describe(service: str) -> str:
     if service == "postgres":
         s = DatabaseSettings.from_env()
         return f"{s.host}:{s.port}/{s.name}"
+    if service == "connect":
+        return f"Kafka Connect REST http://127.0.0.1:{CONNECT_PORT} (Debezium PostgreSQL)"
     overview = flink_overview() or {}
     return (
         f"Web UI {FlinkSettings.from_env().rest_url}, {overview.get('taskmanagers', 0)} "
@@ -554,10 +657,12 @@ def describe(service: str) -> str:
 
 
 STARTERS = {"kafka": kafka_up, "postgres": postgres_up, "flink": flink_up,
-            "kafka-secure": kafka_secure_up, "postgres-secure": postgres_secure_up}  # fmt: skip
+            "kafka-secure": kafka_secure_up, "postgres-secure": postgres_secure_up,
+            "connect": connect_up}  # fmt: skip
 STOPPERS = {"kafka": kafka_down, "postgres": postgres_down, "flink": flink_down,
             "kafka-secure": lambda: kafka_down("kafka-secure"),
-            "postgres-secure": lambda: postgres_down("postgres-secure")}  # fmt: skip
+            "postgres-secure": lambda: postgres_down("postgres-secure"),
+            "connect": connect_down}  # fmt: skip
 
 
 def up(services: list[str]) -> int:
@@ -609,7 +714,8 @@ def status(services: list[str], as_json: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/services", description=__doc__)
     parser.add_argument("command", choices=("up", "down", "status"))
-    parser.add_argument("services", nargs="*", choices=(*SERVICES, *SECURE_SERVICES, []),
+    parser.add_argument("services", nargs="*",
+                        choices=(*SERVICES, *SECURE_SERVICES, *CDC_SERVICES, []),
                         metavar="SERVICE")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="status as JSON {service: running}")
     parser.add_argument(
@@ -617,8 +723,13 @@ def main(argv: list[str] | None = None) -> int:
         help="also a broker over SASL_SSL (SCRAM) and a database over TLS only (verify-full), "
         "with a local CA made under run/certs; prints the settings that reach them",
     )  # fmt: skip
+    parser.add_argument(
+        "--cdc", action="store_true",
+        help="also Kafka Connect with Debezium's PostgreSQL connector (change data capture)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    services = args.services or [*SERVICES, *(SECURE_SERVICES if args.secure else ())]
+    services = args.services or [*SERVICES, *(SECURE_SERVICES if args.secure else ()),
+                                 *(CDC_SERVICES if args.cdc else ())]  # fmt: skip
     if args.command == "up":
         code = up(services)
         if args.secure and code == 0:
@@ -627,8 +738,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"export {name}={value}")
         return code
     if args.command == "down":
-        return down(args.services or [*SECURE_SERVICES, *SERVICES])
-    return status(args.services or [*SERVICES, *SECURE_SERVICES], args.json)
+        return down(args.services or [*CDC_SERVICES, *SECURE_SERVICES, *SERVICES])
+    return status(args.services or [*SERVICES, *SECURE_SERVICES, *CDC_SERVICES], args.json)
 
 
 if __name__ == "__main__":

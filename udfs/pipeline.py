@@ -37,6 +37,7 @@ RECORD_ID_AT, EVENT_MS_AT, ALERT_AT, VIOLATIONS_AT = (
 VIOLATION_FIELDS = ("rule_id", "regulation", "field", "severity", "description")
 FIELD_SEP = "\x1f"  # ASCII unit separator: joins a violation's fields where it must be one string
 RECORD, QUARANTINE = "record", "quarantine"
+DELETION = "deleted"  # change data capture: a source row deleted (the engine's `deleted`)
 MAX_LINE_CHARS = 1_000_000
 # json.dumps builds a new encoder per call when given separators: one, built once.
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode

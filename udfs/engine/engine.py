@@ -24,6 +24,8 @@ import pyarrow.compute as pc
 from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.windows import group_key_column
 from udfs.arrow import STRING, byte_lengths, pylist, take_rows
+from udfs.cdc.changes import split_changes
+from udfs.cdc.spec import TableMapping
 from udfs.engine import schemas
 from udfs.engine.parse import CsvLayouts, Parsed, parse_lines, parse_messages
 from udfs.engine.timestamps import event_dates, event_ms
@@ -59,6 +61,7 @@ class EngineResult:
     quarantine: pa.Table
     alerts: pa.Table
     skipped: int = 0
+    deleted: pa.Table | None = None  # change data capture: DELETED rows (udfs.cdc)
 
     def counts(self) -> dict[str, Any]:
         """The figures the jobs' metrics count: records in (inputs that are records, valid or
@@ -68,9 +71,11 @@ class EngineResult:
             distinct = self.violations.group_by(["row", "regulation", "field"]).aggregate([])
             for item in pc.value_counts(distinct.column("regulation")).to_pylist():
                 by_regulation[item["values"]] = item["counts"]
+        deleted = self.deleted.num_rows if self.deleted is not None else 0
         return {
-            "records_in": self.inputs - self.skipped,
+            "records_in": self.inputs - self.skipped - deleted,
             "quarantined": self.quarantine.num_rows,
+            "deleted": deleted,
             "alerts": self.alerts.num_rows,
             "violations": by_regulation,
         }
@@ -102,6 +107,13 @@ class _Strings:
         return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary).cast(STRING)
 
 
+def _at_positions(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """A table of a sub-batch with its `row`s put back at the batch's input positions."""
+    rows = table.column("row").to_numpy()
+    where = table.schema.get_field_index("row")
+    return table.set_column(where, schemas.ROW, pa.array(positions[rows].astype(np.int32)))
+
+
 def _blank_to_null(column: pa.Array) -> pa.Array:
     """An empty value is null in every output (`value or None` per record)."""
     empty = (byte_lengths(column) == 0) & ~column.is_null().to_numpy(zero_copy_only=False)
@@ -129,8 +141,10 @@ class Engine:
         key_secret: bytes, throwaway_key: bool = False, alert_min_severity: str | None = None,
         window_keys: bool = False, layouts: dict[str, str] | None = None,
         quarantine_secret: bytes | None = None, token_key_id: str | None = None,
+        changes: TableMapping | None = None,
     ):  # fmt: skip
         self.schema = schema
+        self.changes = changes  # messages are change events of this table (udfs.cdc)
         # Quarantined payloads leave the engine sealed (udfs.protect.seal) when a key is given.
         self.sealer = SealKey(quarantine_secret, throwaway_key) if quarantine_secret else None
         self.names = schema.names
@@ -187,7 +201,15 @@ class Engine:
     def process_messages(
         self, messages: list[bytes | str | None], source_ms: list[int | None] | None = None
     ) -> EngineResult:
-        """JSON objects (Kafka message values); `source_ms` goes into each alert."""
+        """JSON objects (Kafka message values), or change events of the engine's `changes`
+        table; `source_ms` goes into each alert."""
+        if self.changes is not None:
+            return self._process_changes(messages, source_ms)
+        return self._messages(messages, source_ms)
+
+    def _messages(
+        self, messages: list[bytes | str | None], source_ms: list[int | None] | None
+    ) -> EngineResult:
         started = time.perf_counter()
         if len(messages) < self.per_record_below:
             stamps = source_ms if source_ms is not None else [None] * len(messages)
@@ -198,13 +220,53 @@ class Engine:
         self.timings["parse"] += time.perf_counter() - started
         return self._sealed(self._process(parsed, len(messages), source_ms))
 
+    def _process_changes(
+        self, messages: list[bytes | str | None], source_ms: list[int | None] | None
+    ) -> EngineResult:
+        """Change events: their rows go through the engine as records; deletions and refused
+        messages join the result at their input positions."""
+        started = time.perf_counter()
+        changes = split_changes(messages, self.changes)
+        self.timings["changes"] += time.perf_counter() - started
+        at = changes.positions()
+        stamps = None if source_ms is None else [source_ms[i] for i in changes.record_at]
+        inner = self._messages(changes.records, stamps)
+        refused = pa.table(
+            {"row": pa.array(changes.refused_at, pa.int32()),
+             "record_id": pa.nulls(len(changes.refused_at), STRING),
+             "reason": pa.array(changes.refused_reasons, STRING),
+             "raw": pa.array(changes.refused_raws, STRING)},
+            schema=schemas.QUARANTINE,
+        )  # fmt: skip
+        refused = self._sealed_quarantine(refused)
+        deleted = pa.table(
+            {"row": pa.array(changes.deleted_at, pa.int32()),
+             "record_id": pa.array(changes.deleted_ids, STRING),
+             "event_ms": pa.array(changes.deleted_ms, pa.int64()),
+             "extra": pa.array(changes.deleted_meta, STRING)},
+            schema=schemas.DELETED,
+        )  # fmt: skip
+        return EngineResult(
+            len(messages),
+            _at_positions(inner.records, at),
+            _at_positions(inner.violations, at),
+            pa.concat_tables([_at_positions(inner.quarantine, at), refused]),
+            _at_positions(inner.alerts, at),
+            inner.skipped,
+            deleted,
+        )
+
     def _sealed(self, result: EngineResult) -> EngineResult:
+        if not result.quarantine.num_rows:
+            return result
+        return replace(result, quarantine=self._sealed_quarantine(result.quarantine))
+
+    def _sealed_quarantine(self, quarantine: pa.Table) -> pa.Table:
         """The quarantine as it leaves the engine: a raw payload longer than MAX_RAW_CHARS cut
         (its reason says so: sealed, it must still fit a Kafka message), then every raw payload
         sealed, when this engine has a quarantine key."""
-        quarantine = result.quarantine
         if not quarantine.num_rows:
-            return result
+            return quarantine
         started = time.perf_counter()
         raw = quarantine.column("raw")
         long = pc.fill_null(pc.greater(pc.utf8_length(raw), MAX_RAW_CHARS), False)
@@ -220,7 +282,7 @@ class Engine:
             raw = self.sealer.seal_array(raw)
         quarantine = quarantine.set_column(quarantine.schema.get_field_index("raw"), "raw", raw)
         self.timings["seal"] += time.perf_counter() - started
-        return replace(result, quarantine=quarantine)
+        return quarantine
 
     def _per_record(self, outs: list[list[tuple]], started: float) -> EngineResult:
         from udfs.engine.reference import as_result

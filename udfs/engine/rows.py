@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from udfs.arrow import STRING, scatter
 from udfs.engine.engine import EngineResult
 from udfs.engine.schemas import VIOLATION_FIELDS
-from udfs.pipeline import FIELD_SEP, QUARANTINE, RECORD, output_names
+from udfs.pipeline import DELETION, FIELD_SEP, QUARANTINE, RECORD, output_names
 from udfs.schema import DomainSchema
 
 
@@ -46,6 +46,9 @@ def input_rows(result: EngineResult, schema: DomainSchema) -> pa.Table:
     kind = np.full(n, None, dtype=object)
     kind[record_rows] = RECORD
     kind[quarantine_rows] = QUARANTINE
+    deleted = result.deleted
+    deleted_rows = deleted.column("row").to_numpy() if deleted is not None else record_rows[:0]
+    kind[deleted_rows] = DELETION
     columns: dict[str, pa.Array] = {"kind": pa.array(kind, STRING)}
 
     def from_records(name: str) -> pa.Array:
@@ -59,9 +62,16 @@ def input_rows(result: EngineResult, schema: DomainSchema) -> pa.Table:
         record_id = scatter(
             n, quarantine_rows, quarantine.column("record_id").combine_chunks(), record_id
         )
+    if len(deleted_rows):
+        record_id = scatter(
+            n, deleted_rows, deleted.column("record_id").combine_chunks(), record_id
+        )
     columns["record_id"] = record_id
     columns["event_date"] = from_records("event_date")
     columns["event_ms"] = from_records("event_ms")
+    if len(deleted_rows):  # when the source deleted it
+        when = pc.cast(deleted.column("event_ms").combine_chunks(), STRING)
+        columns["event_ms"] = scatter(n, deleted_rows, when, columns["event_ms"])
     columns["reason"] = scatter(n, quarantine_rows, quarantine.column("reason").combine_chunks())
     columns["raw"] = scatter(n, quarantine_rows, quarantine.column("raw").combine_chunks())
     columns["group_key"] = (
@@ -73,4 +83,7 @@ def input_rows(result: EngineResult, schema: DomainSchema) -> pa.Table:
     columns["violations"] = violation_lists(result)
     for name in output_names(schema)[len(columns) :]:
         columns[name] = from_records(name)
+    if len(deleted_rows):  # the change's position (cdc_op, cdc_lsn, cdc_ts_ms)
+        extra = deleted.column("extra").combine_chunks()
+        columns["extra"] = scatter(n, deleted_rows, extra, columns["extra"])
     return pa.table(columns)

@@ -21,6 +21,13 @@ ALERTS = pa.schema(
     [ROW, pa.field("record_id", STRING), pa.field("severity", STRING), pa.field("alert", STRING)]
 )
 
+# Change data capture: a source row deleted (its record id, when the source committed the
+# delete, and the change's position as JSON: cdc_op, cdc_lsn, cdc_ts_ms).
+DELETED = pa.schema(
+    [ROW, pa.field("record_id", STRING), pa.field("event_ms", pa.int64()),
+     pa.field("extra", STRING)]
+)  # fmt: skip
+
 
 def payload_names(schema: DomainSchema) -> tuple[str, ...]:
     """The record's own fields after record_id (the protected values)."""

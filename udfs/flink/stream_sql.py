@@ -128,6 +128,33 @@ def inserts(domain: str, job_id: str, columns: list[str]) -> list[str]:
     ]
 
 
+# Change data capture (udfs.cdc): a source row deleted is recorded, never released.
+DELETED_NAMES = ["record_id", "deleted_at", "lsn", "source", "job_id"]
+
+
+def _deleted_sql(source: str, job_id: str) -> str:
+    when = "TO_TIMESTAMP_LTZ(CAST(event_ms AS BIGINT), 3)"
+    return (
+        f"SELECT record_id, CAST({when} AS TIMESTAMP(3)) AS deleted_at, "
+        "COALESCE(CAST(JSON_VALUE(extra, '$.cdc_lsn') AS BIGINT), 0) AS lsn, "
+        f"'{source}' AS source, '{job_id}' AS job_id FROM processed WHERE kind = 'deleted'"
+    )
+
+
+def deleted_inserts(source: str, job_id: str, domain: str, audit: bool) -> list[str]:
+    """Deleted source rows to deleted/ (Parquet) and, with the audit, to its source_deletions
+    table (upserted on domain, source, record id and position: a replay writes nothing twice)."""
+    rows = _deleted_sql(source, job_id)
+    inserts = [f"INSERT INTO deleted_sink {rows}"]
+    if audit:
+        when = "CAST(CURRENT_TIMESTAMP AS TIMESTAMP(3))"
+        inserts.append(
+            f"INSERT INTO audit_deletions SELECT '{domain}', source, record_id, lsn, deleted_at, "
+            f"{when}, job_id FROM ({rows})"
+        )
+    return inserts
+
+
 # Data quality (udfs.quality): the step's per-batch counts and the distinct record ids, per
 # tumbling window of processing time (every row counted once, late or not), scored by one
 # Python call per window (`score_quality`); one window over the whole input in BATCH.

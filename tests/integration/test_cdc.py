@@ -1,0 +1,201 @@
+"""Change data capture end to end, on the real services: a writer inserts, updates and deletes
+rows of a PostgreSQL table while the streaming job runs on the cluster; Debezium (in the Kafka
+Connect worker of scripts/services) captures them; a TaskManager is killed and the job is
+stopped with a savepoint and resumed mid-stream. Every insert and update is in the lake (or
+suppressed) exactly once, each version its own row; every delete is in deleted/ and the audit
+exactly once, never in the lake. `scripts/services down connect` drops the replication slot."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import psycopg2
+import pytest
+import yaml
+from confluent_kafka import Consumer, TopicPartition
+
+from connectors import cdc
+from connectors.lake import read_parquet_dir
+from connectors.settings import PROJECT_ROOT, DatabaseSettings, KafkaSettings
+from tests.integration.cluster import (
+    completed_checkpoints,
+    job_keys,
+    kill_one_hosting_taskmanager,
+    pipeline_config,
+    taskmanager_pids,
+)
+from tools.cdc_writer import ensure_database, table_ddl, write
+from tools.flink_cluster import rest_get, stop_with_savepoint, submit_python, wait_for_state
+from udfs.cdc.spec import default_path, load_cdc
+from udfs.schema import load_schema
+
+pytestmark = pytest.mark.services
+KEY = "cdc-token-key-0123456789abcdef"
+SCHEMA = load_schema("healthcare")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kafka_connect():
+    from scripts.services import up
+
+    assert up(["connect"]) == 0
+
+
+@pytest.fixture
+def source_table(tmp_path):
+    """An empty table of its own (and its mapping file), dropped with its capture after."""
+    table = f"patients_{uuid.uuid4().hex[:8]}"
+    raw = yaml.safe_load(default_path("healthcare").read_text())
+    raw["tables"] = {f"public.{table}": raw["tables"]["public.patients"]}
+    path = tmp_path / "cdc.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    mapping = load_cdc(SCHEMA, path).table(table)
+    settings = cdc.source_settings(mapping)
+    ensure_database(settings)
+    conn = psycopg2.connect(**settings.connect_kwargs())
+    with conn.cursor() as cur:
+        cur.execute(table_ddl(mapping, SCHEMA))
+    conn.commit()
+    yield mapping, path, conn
+    conn.close()
+    cdc.stop(mapping)
+    with psycopg2.connect(**settings.connect_kwargs()) as drop, drop.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {mapping.qualified}")
+        cur.execute(f'DROP PUBLICATION IF EXISTS "{mapping.name}"')
+
+
+def read_all(group: str, topic: str) -> bool:
+    """The job's consumer group has committed every partition's end (transactional topics: the
+    last offset is a commit marker, which no record is read from)."""
+    consumer = Consumer({**KafkaSettings.from_env().client_config(), "group.id": group,
+                         "isolation.level": "read_committed"})  # fmt: skip
+    try:
+        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        committed = consumer.committed([TopicPartition(topic, p) for p in parts], timeout=10)
+        for tp in committed:
+            _, end = consumer.get_watermark_offsets(tp, timeout=10)
+            if end > 0 and tp.offset < end - 1:
+                return False
+        return True
+    finally:
+        consumer.close()
+
+
+def submit(args: list[str], savepoint: str | None = None) -> str:
+    with job_keys(KEY):
+        job_id, _ = submit_python(
+            PROJECT_ROOT / "jobs" / "stream_compliance.py", args, detached=True,
+            savepoint=savepoint,
+        )  # fmt: skip
+    assert wait_for_state(job_id, {"RUNNING"}, timeout=180) == "RUNNING"
+    return job_id
+
+
+def all_running(job_id: str) -> bool:
+    vertices = rest_get(f"/jobs/{job_id}")["vertices"]
+    return all(v["tasks"].get("RUNNING", 0) == v["parallelism"] for v in vertices)
+
+
+def stopped(job_id: str, folder: str, drain: bool = False, timeout: float = 180) -> str:
+    """Stop with a savepoint once every task runs (after a failover the job is RUNNING while
+    some of its tasks are still being deployed: a savepoint then fails)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        while not all_running(job_id):
+            assert time.monotonic() < deadline, "tasks not running"
+            time.sleep(0.5)
+        try:
+            return stop_with_savepoint(job_id, folder, drain=drain)
+        except RuntimeError as err:
+            if "Not all required tasks" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
+def checkpointed(job_id: str, after: int = 0, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while completed_checkpoints(job_id) <= after:
+        assert time.monotonic() < deadline, "no checkpoint"
+        time.sleep(0.5)
+
+
+def test_changes_reach_the_lake_and_the_audit_exactly_once_through_a_kill_and_a_savepoint(
+    tmp_path, source_table, two_taskmanagers
+):
+    mapping, mapping_path, conn = source_table
+    config, _ = pipeline_config(tmp_path, checkpoint_interval_ms=1000)
+    out = tmp_path / "out"
+    args = ["--domain", "healthcare", "--output", str(out), "--config", str(config),
+            "--cdc", mapping.qualified, "--cdc-mapping", str(mapping_path), "--audit",
+            "--no-quality", "--detached"]  # fmt: skip
+    job_id = submit(args)  # the driver starts the capture: slot, publication, connector
+    assert cdc.connector_state(mapping.name)["connector"]["state"] == "RUNNING"
+    checkpointed(job_id)
+
+    written = {}
+    writer = threading.Thread(
+        target=lambda: written.update(w=write(conn, mapping, SCHEMA, 2_400, rate=90, seed=61))
+    )
+    writer.start()
+    time.sleep(8)
+    victim = kill_one_hosting_taskmanager(job_id)
+    deadline = time.monotonic() + 180
+    while rest_get(f"/jobs/{job_id}")["state"] != "RUNNING" or not taskmanager_pids():
+        assert time.monotonic() < deadline, "the job did not recover"
+        time.sleep(0.5)
+    checkpointed(job_id, completed_checkpoints(job_id))
+    history = rest_get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries")
+    savepoint = stopped(job_id, str(tmp_path / "savepoints"))
+    assert wait_for_state(job_id, {"FINISHED"}, timeout=120) == "FINISHED"
+    job_id = submit(args, savepoint)
+    writer.join(300)
+    assert "w" in written, "the writer did not finish"
+    group = f"compliance-stream-healthcare-{mapping.name}"
+    deadline = time.monotonic() + 240
+    while not read_all(group, mapping.topic):
+        assert time.monotonic() < deadline, "the job did not read every change"
+        time.sleep(1)
+    stopped(job_id, str(tmp_path / "savepoints"), drain=True)
+    assert wait_for_state(job_id, {"FINISHED"}, timeout=180) == "FINISHED"
+    assert victim not in taskmanager_pids()
+    assert history, "the kill was seen"
+
+    done = written["w"]
+    lake = read_parquet_dir(out / "lake").to_pylist()
+    suppressed = read_parquet_dir(out / "suppressed").to_pylist()
+    versions = [(r["record_id"], yaml.safe_load(r["extra"])["cdc_lsn"]) for r in lake]
+    assert len(versions) == len(set(versions)), "a change reached the lake twice"
+    assert len(lake) + len(suppressed) == len(done.inserted) + len(done.updated), "lost or doubled"
+    assert {r["record_id"] for r in lake + suppressed} == set(done.inserted)
+    updated_in_lake = [r for r in lake if yaml.safe_load(r["extra"])["cdc_op"] == "u"]
+    assert updated_in_lake, "no update released as a new version"
+    gone = set(done.deleted)
+    deleted = read_parquet_dir(out / "deleted").to_pylist()
+    assert sorted(r["record_id"] for r in deleted) == sorted(done.deleted)
+    assert len({(r["record_id"], r["lsn"]) for r in deleted}) == len(deleted)
+    settings = DatabaseSettings.from_env()
+    with psycopg2.connect(**settings.connect_kwargs()) as audit, audit.cursor() as cur:
+        cur.execute("SELECT record_id FROM source_deletions WHERE source = %s",
+                    (mapping.qualified,))  # fmt: skip
+        assert sorted(r for (r,) in cur.fetchall()) == sorted(done.deleted)
+    assert gone and len(done.updated) > 100
+
+
+def test_services_down_drops_the_replication_slot(tmp_path, source_table):
+    from scripts.services import down, up
+
+    mapping, _, _ = source_table
+    cdc.start(mapping)
+    settings = cdc.source_settings(mapping)
+
+    def slots() -> list[str]:
+        with psycopg2.connect(**settings.connect_kwargs()) as conn, conn.cursor() as cur:
+            cur.execute("SELECT slot_name FROM pg_replication_slots")
+            return [name for (name,) in cur.fetchall()]
+
+    assert mapping.name in slots()
+    assert down(["connect"]) == 0
+    assert mapping.name not in slots()
+    assert up(["connect"]) == 0
