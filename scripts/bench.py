@@ -1,5 +1,5 @@
-"""scripts/bench accuracy|protection|engine|batch|stream|report|dp|quality|seal: the project's
-benchmarks."""
+"""scripts/bench accuracy|protection|engine|batch|stream|cdc|report|dp|quality|seal: the
+project's benchmarks."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
             "engine",
             "batch",
             "stream",
+            "cdc",
             "report",
             "dp",
             "quality",
@@ -31,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, help="rows per generated set")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     parser.add_argument(
-        "--rates", type=int, nargs="*", help="stream: produce rates to try (records/s)"
+        "--rates",
+        type=int,
+        nargs="*",
+        help="stream: produce rates to try (records/s); cdc: change rates (changes/s)",
     )
     parser.add_argument("--seconds", type=int, default=60, help="stream: seconds per rate")
     parser.add_argument(
@@ -39,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--profile", action="store_true",
-        help="stream: Java Flight Recorder on the TaskManager and py-spy on its Python workers",
+        help="stream, cdc: Java Flight Recorder on the TaskManager and py-spy on its Python workers",
     )  # fmt: skip
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -60,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
 
         rates = tuple(args.rates) if args.rates else (5000, 500, 1000, 2000, 3000)
         result = stream.run(0, args.out, rates, args.seconds, args.profile)
+    elif args.what == "cdc":
+        from scripts.benchmarks import cdc
+
+        rates = tuple(args.rates) if args.rates else (1000, 5000)
+        result = cdc.run(args.out, rates, args.seconds, args.profile)
     elif args.what == "dp":
         from scripts.benchmarks import dp
 

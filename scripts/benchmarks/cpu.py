@@ -15,6 +15,8 @@ PARTS = (
     ("taskmanager", "TaskManagerRunner"),
     ("python_workers", "pyflink.fn_execution"),
     ("broker", "kafka.Kafka"),
+    ("capture", "ConnectDistributed"),  # Kafka Connect with Debezium (change data capture)
+    ("database", "postgres"),  # the server and its backends ("postgres: user db …")
 )
 
 

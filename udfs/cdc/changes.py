@@ -4,7 +4,9 @@ a Kafka message of the plain path would hold it), each delete a deletion, and an
 refusal with its reason — nothing is dropped.
 
 A record keeps the change's position in `cdc_op`, `cdc_lsn` and `cdc_ts_ms` beside its extra
-columns, so every version of a source row is its own row in the lake."""
+columns, so every version of a source row is its own row in the lake. A change's event time is
+when the source committed it (`record_ms`): an update of a row created years ago is a change of
+today, released in today's window and lake partition."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class Changes:
 
     records: list[str] = field(default_factory=list)
     record_at: list[int] = field(default_factory=list)
+    record_ms: list[int | None] = field(default_factory=list)  # when the source committed it
     deleted_at: list[int] = field(default_factory=list)
     deleted_ids: list[str] = field(default_factory=list)
     deleted_meta: list[str] = field(default_factory=list)  # cdc_op/lsn/ts_ms as JSON
@@ -129,4 +132,6 @@ def split_changes(messages: list[bytes | str | None], mapping: TableMapping) -> 
             continue
         out.record_at.append(at)
         out.records.append(orjson.dumps(record_of(row, op, source, mapping)).decode())
+        ms = source.get("ts_ms")
+        out.record_ms.append(ms if isinstance(ms, int) else None)
     return out

@@ -107,6 +107,21 @@ class _Strings:
         return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary).cast(STRING)
 
 
+def _committed_at(records: pa.Table, commit_ms: list[int | None]) -> pa.Table:
+    """Records of changes with their event time set to when the source committed them (where
+    the event says)."""
+    if not records.num_rows:
+        return records
+    rows = records.column("row").to_numpy()
+    ms = pa.array([commit_ms[r] for r in rows], pa.int64())
+    event_ms = pc.coalesce(ms, records.column("event_ms"))
+    day = pc.strftime(pc.cast(ms, pa.timestamp("ms", "UTC")), "%Y-%m-%d")
+    event_date = pc.coalesce(day, records.column("event_date"))
+    records = records.set_column(records.schema.get_field_index("event_ms"), "event_ms", event_ms)
+    where = records.schema.get_field_index("event_date")
+    return records.set_column(where, "event_date", event_date)
+
+
 def _at_positions(table: pa.Table, positions: np.ndarray) -> pa.Table:
     """A table of a sub-batch with its `row`s put back at the batch's input positions."""
     rows = table.column("row").to_numpy()
@@ -248,7 +263,7 @@ class Engine:
         )  # fmt: skip
         return EngineResult(
             len(messages),
-            _at_positions(inner.records, at),
+            _at_positions(_committed_at(inner.records, changes.record_ms), at),
             _at_positions(inner.violations, at),
             pa.concat_tables([_at_positions(inner.quarantine, at), refused]),
             _at_positions(inner.alerts, at),

@@ -27,8 +27,8 @@ from udfs.schema import DomainSchema
 
 class ComplianceMetrics:
     """Metrics under the group `compliance` of the operator, as the Flink UI and REST show them:
-    records_in, quarantined, alerts, violations_<REGULATION> (distinct fields in violation per
-    record), event_time_lag_ms and source_latency_ms (gauges: processing time minus created_at,
+    records_in, quarantined, alerts, deleted (change data capture: rows deleted at the source),
+    violations_<REGULATION> (distinct fields in violation per record), event_time_lag_ms and source_latency_ms (gauges: processing time minus created_at,
     minus the Kafka timestamp)."""
 
     REGULATIONS = ("HIPAA", "GDPR", "PCI-DSS", "LOCATION")
@@ -38,6 +38,7 @@ class ComplianceMetrics:
         self.records_in = group.counter("records_in")
         self.quarantined = group.counter("quarantined")
         self.alerts = group.counter("alerts")
+        self.deleted = group.counter("deleted")
         self.violations = {
             r: group.counter("violations_" + r.replace("-", "_")) for r in self.REGULATIONS
         }
@@ -54,6 +55,7 @@ class ComplianceMetrics:
             (self.records_in, counts["records_in"]),
             (self.quarantined, counts["quarantined"]),
             (self.alerts, counts["alerts"]),
+            (self.deleted, counts["deleted"]),
         ):
             if n:
                 counter.inc(n)

@@ -20,6 +20,7 @@ from udfs.schema import load_schema, read_rules
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 KEY = b"engine-test-key-0123456789abcdef"
 OPTIONS = {"alert_min_severity": "high", "window_keys": True}
+COMMIT = 1_767_225_600_000  # 2026-01-01: when the source committed the first change
 
 
 def as_event(record: dict, mapping, op: str, lsn: int) -> bytes:
@@ -30,7 +31,7 @@ def as_event(record: dict, mapping, op: str, lsn: int) -> bytes:
             row[mapping.columns["date_of_birth"]] = (
                 date.fromisoformat(dob) - date(1970, 1, 1)
             ).days
-    source = {"schema": mapping.schema, "table": mapping.table, "lsn": lsn, "ts_ms": 1}
+    source = {"schema": mapping.schema, "table": mapping.table, "lsn": lsn, "ts_ms": COMMIT + lsn}
     return json.dumps({"op": op, "before": None, "after": row, "source": source}).encode()
 
 
@@ -80,8 +81,12 @@ def test_change_events_give_what_plain_messages_give_at_their_positions(domain, 
         want, have = getattr(expected, name), getattr(got, name)
         assert have.column("row").to_pylist() == positions(want.column("row")).to_pylist(), name
         for column in want.column_names:
-            if column not in ("row", "extra"):
+            if column not in ("row", "extra", "event_ms", "event_date"):
                 assert have.column(column).to_pylist() == want.column(column).to_pylist(), column
+    # a change's event time is its commit time, not the record's created_at
+    lsns = [json.loads(e)["cdc_lsn"] for e in got.records.column("extra").to_pylist()]
+    assert got.records.column("event_ms").to_pylist() == [COMMIT + n for n in lsns]
+    assert set(got.records.column("event_date").to_pylist()) == {"2026-01-01"}
     extras = [json.loads(e) for e in got.records.column("extra").to_pylist()]
     assert all(e["cdc_op"] in ("c", "u") and isinstance(e["cdc_lsn"], int) for e in extras)
     assert expected.violations.num_rows > 1_000 and expected.alerts.num_rows > 100
