@@ -7,6 +7,7 @@ exactly once, never in the lake. `scripts/services down connect` drops the repli
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -83,6 +84,20 @@ def read_all(group: str, topic: str) -> bool:
         consumer.close()
 
 
+def topic_values(topic: str) -> list[bytes]:
+    consumer = Consumer({**KafkaSettings.from_env().client_config(), "auto.offset.reset":
+                         "earliest", "group.id": uuid.uuid4().hex})  # fmt: skip
+    consumer.subscribe([topic])
+    values, idle = [], time.monotonic()
+    while time.monotonic() - idle < 5:
+        for message in consumer.consume(500, 0.5):
+            if not message.error():
+                values.append(message.value())
+                idle = time.monotonic()
+    consumer.close()
+    return values
+
+
 def submit(args: list[str], savepoint: str | None = None) -> str:
     with job_keys(KEY):
         job_id, _ = submit_python(
@@ -125,7 +140,7 @@ def test_changes_reach_the_lake_and_the_audit_exactly_once_through_a_kill_and_a_
     tmp_path, source_table, two_taskmanagers
 ):
     mapping, mapping_path, conn = source_table
-    config, _ = pipeline_config(tmp_path, checkpoint_interval_ms=1000)
+    config, topics = pipeline_config(tmp_path, checkpoint_interval_ms=1000)
     out = tmp_path / "out"
     args = ["--domain", "healthcare", "--output", str(out), "--config", str(config),
             "--cdc", mapping.qualified, "--cdc-mapping", str(mapping_path), "--audit",
@@ -133,6 +148,14 @@ def test_changes_reach_the_lake_and_the_audit_exactly_once_through_a_kill_and_a_
     job_id = submit(args)  # the driver starts the capture: slot, publication, connector
     assert cdc.connector_state(mapping.name)["connector"]["state"] == "RUNNING"
     checkpointed(job_id)
+    # rows that do not fit the contract (no created_at, which it requires): quarantined
+    key, created = mapping.columns["record_id"], mapping.columns["created_at"]
+    unfit = [f"unfit-{i}" for i in range(3)]
+    with conn.cursor() as cur:
+        for record_id in unfit:
+            cur.execute(f"INSERT INTO {mapping.qualified} ({key}, {created}) VALUES (%s, NULL)",
+                        (record_id,))  # fmt: skip
+    conn.commit()
 
     written = {}
     writer = threading.Thread(
@@ -168,6 +191,9 @@ def test_changes_reach_the_lake_and_the_audit_exactly_once_through_a_kill_and_a_
     versions = [(r["record_id"], yaml.safe_load(r["extra"])["cdc_lsn"]) for r in lake]
     assert len(versions) == len(set(versions)), "a change reached the lake twice"
     assert len(lake) + len(suppressed) == len(done.inserted) + len(done.updated), "lost or doubled"
+    quarantined = [json.loads(v) for v in topic_values(topics["quarantine"])]
+    assert sorted(q["record_id"] for q in quarantined) == unfit
+    assert {q["reason"] for q in quarantined} == {"missing required field created_at"}
     assert {r["record_id"] for r in lake + suppressed} == set(done.inserted)
     updated_in_lake = [r for r in lake if yaml.safe_load(r["extra"])["cdc_op"] == "u"]
     assert updated_in_lake, "no update released as a new version"
