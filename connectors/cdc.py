@@ -212,22 +212,25 @@ def connector_state(name: str, url: str | None = None) -> dict | None:
 
 def register(name: str, config: dict[str, str], url: str | None = None,
              timeout: float = 120) -> dict:  # fmt: skip
-    """Create or update the connector, then wait until it and its task run."""
+    """Create or update the connector (and restart it and its task: a task that failed before
+    stays failed otherwise), then wait until both run."""
     url = url or connect_url()
     code, body = _request("PUT", f"{url}/connectors/{name}/config", config)
     if code not in (200, 201):
         raise CaptureError(f"Kafka Connect refused connector {name}: {body}")
-    deadline = time.monotonic() + timeout
+    if code == 200:  # it existed
+        _request("POST", f"{url}/connectors/{name}/restart?includeTasks=true")
+    started = time.monotonic()
     state: dict | None = None
-    while time.monotonic() < deadline:
+    while time.monotonic() - started < timeout:
         state = connector_state(name, url)
         tasks = (state or {}).get("tasks") or []
         failed = [t for t in [(state or {}).get("connector", {}), *tasks]
                   if t.get("state") == "FAILED"]  # fmt: skip
-        if failed:
+        if failed and time.monotonic() - started > 10:  # not the state before the restart
             trace = (failed[0].get("trace") or "").splitlines()
             raise CaptureError(f"connector {name} failed: {' '.join(trace[:3])[:800]}")
-        if tasks and all(t.get("state") == "RUNNING" for t in tasks):
+        if tasks and not failed and all(t.get("state") == "RUNNING" for t in tasks):
             return state
         time.sleep(0.5)
     raise CaptureError(f"connector {name} not running after {timeout:.0f}s: {state}")
