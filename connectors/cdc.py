@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,12 @@ def connect_url(env: Mapping[str, str] | None = None) -> str:
 
 
 def source_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """COMPLIANCE_DB_* with each COMPLIANCE_CDC_DB_* put in its place."""
+    """COMPLIANCE_DB_* with each COMPLIANCE_CDC_DB_* put in its place (a CDC password or
+    password file replaces both of the audit's)."""
     env = dict(os.environ if env is None else env)
+    if any(n.startswith("COMPLIANCE_CDC_DB_PASSWORD") for n in env):
+        env.pop("COMPLIANCE_DB_PASSWORD", None)
+        env.pop("COMPLIANCE_DB_PASSWORD_FILE", None)
     for name, value in list(env.items()):
         if name.startswith("COMPLIANCE_CDC_DB_"):
             env["COMPLIANCE_DB_" + name[len("COMPLIANCE_CDC_DB_") :]] = value
@@ -55,8 +60,6 @@ def source_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
 def source_settings(
     mapping: TableMapping, env: Mapping[str, str] | None = None
 ) -> DatabaseSettings:
-    from dataclasses import replace
-
     return replace(DatabaseSettings.from_env(source_env(env)), name=mapping.database)
 
 
@@ -157,8 +160,6 @@ def prepare_source(settings: DatabaseSettings, mapping: TableMapping) -> None:
 def drop_slots(settings: DatabaseSettings, only: str | None = None) -> list[str]:
     """Drop the project's replication slots (every `compliance_*` one, or `only`) on the server
     of `settings`, each from its own database (as PostgreSQL asks); returns their names."""
-    from dataclasses import replace
-
     conn = _connect(settings)
     try:
         with conn.cursor() as cur:

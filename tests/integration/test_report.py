@@ -33,7 +33,7 @@ def report_db(monkeypatch):
         cur.execute(f'CREATE DATABASE "{DATABASE}"')
     monkeypatch.setenv("COMPLIANCE_DB_NAME", DATABASE)
     conn = audit.connect()
-    assert audit.ensure_schema(conn) == audit.SCHEMA_VERSION == 4
+    assert audit.ensure_schema(conn) == audit.SCHEMA_VERSION == 5
     yield conn
     conn.close()
     with admin.cursor() as cur:
