@@ -136,8 +136,9 @@ def kafka_source(bootstrap: str, topic: str, offsets: dict[str, Any] | None = No
     return Source(f"kafka://{bootstrap}", topic, offsets=offsets)
 
 
-def postgres_source(host: str, port: int, database: str, table: str) -> Source:
-    return Source(f"postgres://{host}:{port}", f"{database}.public.{table}")
+def postgres_source(host: str, port: int, database: str, table: str, schema: str = "public"
+                    ) -> Source:  # fmt: skip
+    return Source(f"postgres://{host}:{port}", f"{database}.{schema}.{table}")
 
 
 @dataclass
@@ -300,10 +301,11 @@ def versions(domain: str, rules_path: Path | None, quality: Any = None) -> dict[
     return found
 
 
-def audit_tables() -> list[Source]:
+def audit_tables(
+    names: tuple[str, ...] = ("violations", "job_runs", "quarantine", "lineage"),
+) -> list[Source]:
     """The audit database's tables a run writes (connection settings from the environment)."""
     from connectors.settings import DatabaseSettings
 
     db = DatabaseSettings.from_env()
-    return [postgres_source(db.host, db.port, db.name, t)
-            for t in ("violations", "job_runs", "quarantine", "lineage")]  # fmt: skip
+    return [postgres_source(db.host, db.port, db.name, t) for t in names]

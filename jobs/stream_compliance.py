@@ -349,7 +349,14 @@ def stream_inputs(job: StreamJob) -> list[lineage.Source]:
         return [lineage.file_source(Path(p)) for p in files.list_input_files(job.input)]
     topic = input_topic(job)[0]
     bootstrap = KafkaSettings.from_env().bootstrap_servers
-    return [lineage.kafka_source(bootstrap, topic, kafka.end_offsets(topic))]
+    found = [lineage.kafka_source(bootstrap, topic, kafka.end_offsets(topic))]
+    if job.cdc is not None:  # the table whose changes the topic holds
+        from connectors.cdc import source_settings
+
+        db = source_settings(job.cdc)
+        found.insert(0, lineage.postgres_source(db.host, db.port, db.name, job.cdc.table,
+                                                job.cdc.schema))  # fmt: skip
+    return found
 
 
 def stream_outputs(job: StreamJob, dp: bool, quality: bool, written: bool = True
@@ -370,8 +377,9 @@ def stream_outputs(job: StreamJob, dp: bool, quality: bool, written: bool = True
     else:
         bootstrap = KafkaSettings.from_env().bootstrap_servers
         found += [lineage.kafka_source(bootstrap, job.topic(r)) for r in roles]
-    if job.audit:
-        found += lineage.audit_tables()[:1]  # the stream writes violations only
+    if job.audit:  # the stream writes violations (and with --cdc source_deletions) only
+        deletions = ("source_deletions",) if job.cdc is not None else ()
+        found += lineage.audit_tables(("violations", *deletions))
     return found
 
 

@@ -27,6 +27,7 @@ from tests.integration.cluster import (
     pipeline_config,
     taskmanager_pids,
 )
+from tests.openlineage_schema import validate_event
 from tools.cdc_writer import ensure_database, table_ddl, write
 from tools.flink_cluster import rest_get, stop_with_savepoint, submit_python, wait_for_state
 from udfs.cdc.spec import default_path, load_cdc
@@ -140,6 +141,7 @@ def test_changes_reach_the_lake_and_the_audit_exactly_once_through_a_kill_and_a_
     tmp_path, source_table, two_taskmanagers
 ):
     mapping, mapping_path, conn = source_table
+    settings_source = cdc.source_settings(mapping)
     config, topics = pipeline_config(tmp_path, checkpoint_interval_ms=1000)
     out = tmp_path / "out"
     args = ["--domain", "healthcare", "--output", str(out), "--config", str(config),
@@ -218,6 +220,21 @@ def test_changes_reach_the_lake_and_the_audit_exactly_once_through_a_kill_and_a_
     # its versions and the replays after the kill and the restore
     assert set(written) == found and len(written) == len(found)
     assert gone and len(done.updated) > 100
+    # lineage: each submission's START names the table and its change topic as inputs, and
+    # deleted/ and source_deletions among its outputs
+    events = [json.loads(x) for x in (out / "lineage" / "events.jsonl").read_text().splitlines()]
+    for event in events:
+        validate_event(event)
+    start = events[0]
+    assert [i["name"] for i in start["inputs"]] == [
+        f"{settings_source.name}.{mapping.schema}.{mapping.table}",
+        mapping.topic,
+    ]
+    outputs = {o["name"] for o in start["outputs"]}
+    assert (
+        str((out / "deleted").resolve()) in outputs
+        and f"{settings.name}.public.source_deletions" in outputs
+    )
 
 
 def test_services_down_drops_the_replication_slot(tmp_path, source_table):
