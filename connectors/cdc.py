@@ -131,7 +131,8 @@ def _connect(settings: DatabaseSettings):
 
 
 def prepare_source(settings: DatabaseSettings, mapping: TableMapping) -> None:
-    """The publication of the table and the replication slot, made when missing."""
+    """The publication of the table (holding it: a table dropped and made again leaves it) and
+    the replication slot, made when missing."""
     conn = _connect(settings)
     try:
         with conn.cursor() as cur:
@@ -149,6 +150,12 @@ def prepare_source(settings: DatabaseSettings, mapping: TableMapping) -> None:
             cur.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", (mapping.name,))
             if cur.fetchone() is None:
                 cur.execute(f'CREATE PUBLICATION "{mapping.name}" FOR TABLE {mapping.qualified}')
+            cur.execute(
+                "SELECT 1 FROM pg_publication_tables WHERE pubname = %s AND schemaname = %s "
+                "AND tablename = %s", (mapping.name, mapping.schema, mapping.table),
+            )  # fmt: skip
+            if cur.fetchone() is None:  # the table was dropped and made again since
+                cur.execute(f'ALTER PUBLICATION "{mapping.name}" ADD TABLE {mapping.qualified}')
             cur.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (mapping.name,))
             if cur.fetchone() is None:
                 cur.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')",
@@ -213,14 +220,17 @@ def connector_state(name: str, url: str | None = None) -> dict | None:
 
 def register(name: str, config: dict[str, str], url: str | None = None,
              timeout: float = 120) -> dict:  # fmt: skip
-    """Create or update the connector (and restart it and its task: a task that failed before
-    stays failed otherwise), then wait until both run."""
+    """Create or update the connector (and restart it when it or its task had failed: a new
+    configuration does not restart a failed task), then wait until both run."""
     url = url or connect_url()
+    before = connector_state(name, url) or {}
+    failed_before = any(t.get("state") == "FAILED"
+                        for t in [before.get("connector", {}), *(before.get("tasks") or [])])  # fmt: skip
     code, body = _request("PUT", f"{url}/connectors/{name}/config", config)
     if code not in (200, 201):
         raise CaptureError(f"Kafka Connect refused connector {name}: {body}")
-    if code == 200:  # it existed
-        _request("POST", f"{url}/connectors/{name}/restart?includeTasks=true")
+    if failed_before:
+        _request("POST", f"{url}/connectors/{name}/restart?includeTasks=true&onlyFailed=true")
     started = time.monotonic()
     state: dict | None = None
     while time.monotonic() - started < timeout:

@@ -31,6 +31,16 @@ def ensure_topics(names: list[str], partitions: int = 3, settings: KafkaSettings
     return [t.topic for t in wanted]
 
 
+def delete_topics(names: list[str], settings: KafkaSettings | None = None) -> list[str]:
+    """Delete the topics that exist (and wait for it); returns the ones deleted."""
+    settings = settings or KafkaSettings.from_env()
+    admin = AdminClient(settings.client_config())
+    existing = [n for n in names if n in admin.list_topics(timeout=15).topics]
+    for _name, future in admin.delete_topics(existing).items() if existing else []:
+        future.result(30)
+    return existing
+
+
 # The event time Flink SQL reads in the source: ISO-8601 in UTC ('Z'), with or without
 # milliseconds. (TO_TIMESTAMP_LTZ would ignore an offset such as +02:00: such times stay NULL.)
 _TIME_FORMATS = ("yyyy-MM-dd''T''HH:mm:ss.SSS''Z''", "yyyy-MM-dd''T''HH:mm:ss''Z''")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg2
 
-from connectors import cdc
+from connectors import cdc, kafka
 from connectors.settings import PROJECT_ROOT, KafkaSettings
 from jobs.config import PipelineConfig
 from tools.cdc_writer import ensure_database, table_ddl, write
@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     mapping = load_cdc(schema).table(TABLE)
     settings = cdc.source_settings(mapping)
     ensure_database(settings)
-    cdc.stop(mapping)  # a run of its own: no capture left from an earlier one, an empty table
+    # a run of its own: no capture, change topic or rows left from an earlier one
+    cdc.stop(mapping)
+    kafka.delete_topics([mapping.topic])
     conn = psycopg2.connect(**settings.connect_kwargs())
     with conn.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {mapping.qualified}")

@@ -253,3 +253,24 @@ def test_services_down_drops_the_replication_slot(tmp_path, source_table):
     assert down(["connect"]) == 0
     assert mapping.name not in slots()
     assert up(["connect"]) == 0
+
+
+def test_a_table_dropped_and_made_again_is_captured_again(source_table):
+    # a dropped table leaves its publication: starting the capture again puts it back in
+    mapping, _, conn = source_table
+    cdc.start(mapping)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP TABLE {mapping.qualified}")
+        cur.execute(table_ddl(mapping, SCHEMA))
+    conn.commit()
+    cdc.start(mapping)
+    key, created = mapping.columns["record_id"], mapping.columns["created_at"]
+    with conn.cursor() as cur:
+        cur.execute(f"INSERT INTO {mapping.qualified} ({key}, {created}) VALUES ('again', now())")
+    conn.commit()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        events = [json.loads(v) for v in topic_values(mapping.topic)]
+        if any((e.get("after") or {}).get(key) == "again" for e in events):
+            return
+    raise AssertionError("the insert into the table made again was not captured")
