@@ -240,21 +240,29 @@ def _passfile_needed(settings: DatabaseSettings) -> None:
         )
 
 
+def _jdbc_upsert_ddl(table: str, columns: str, key: str, target: str,
+                     settings: DatabaseSettings | None) -> str:  # fmt: skip
+    """Flink SQL DDL of a sink into the audit table `target`, upserted on `key`."""
+    settings = settings or DatabaseSettings.from_env()
+    _passfile_needed(settings)
+    return f"""CREATE TEMPORARY TABLE {table} (
+        {columns},
+        PRIMARY KEY ({key}) NOT ENFORCED
+    ) WITH (
+        'connector' = 'jdbc', 'url' = '{settings.jdbc_url}', 'table-name' = '{target}',
+        'sink.buffer-flush.max-rows' = '5000', 'sink.buffer-flush.interval' = '1s',
+        'sink.max-retries' = '3'
+    )"""
+
+
 def jdbc_violations_ddl(
     table: str = "audit_violations", settings: DatabaseSettings | None = None
 ) -> str:
     """Flink SQL DDL of the violations sink (upsert on the primary key)."""
-    settings = settings or DatabaseSettings.from_env()
-    _passfile_needed(settings)
-    return f"""CREATE TEMPORARY TABLE {table} (
-        domain STRING, record_id STRING, rule_id STRING, field STRING, regulation STRING,
-        severity STRING, description STRING, detected_at TIMESTAMP(3), job_id STRING,
-        PRIMARY KEY (domain, record_id, rule_id, field) NOT ENFORCED
-    ) WITH (
-        'connector' = 'jdbc', 'url' = '{settings.jdbc_url}', 'table-name' = 'violations',
-        'sink.buffer-flush.max-rows' = '5000', 'sink.buffer-flush.interval' = '1s',
-        'sink.max-retries' = '3'
-    )"""
+    columns = ("domain STRING, record_id STRING, rule_id STRING, field STRING, regulation STRING, "
+               "severity STRING, description STRING, detected_at TIMESTAMP(3), job_id STRING")  # fmt: skip
+    return _jdbc_upsert_ddl(table, columns, "domain, record_id, rule_id, field", "violations",
+                            settings)  # fmt: skip
 
 
 def jdbc_deletions_ddl(
@@ -262,17 +270,10 @@ def jdbc_deletions_ddl(
 ) -> str:
     """Flink SQL DDL of the source_deletions sink (change data capture: a row deleted at the
     source), upserted on its primary key."""
-    settings = settings or DatabaseSettings.from_env()
-    _passfile_needed(settings)
-    return f"""CREATE TEMPORARY TABLE {table} (
-        domain STRING, source STRING, record_id STRING, lsn BIGINT, deleted_at TIMESTAMP(3),
-        detected_at TIMESTAMP(3), job_id STRING,
-        PRIMARY KEY (domain, source, record_id, lsn) NOT ENFORCED
-    ) WITH (
-        'connector' = 'jdbc', 'url' = '{settings.jdbc_url}', 'table-name' = 'source_deletions',
-        'sink.buffer-flush.max-rows' = '5000', 'sink.buffer-flush.interval' = '1s',
-        'sink.max-retries' = '3'
-    )"""
+    columns = ("domain STRING, source STRING, record_id STRING, lsn BIGINT, "
+               "deleted_at TIMESTAMP(3), detected_at TIMESTAMP(3), job_id STRING")  # fmt: skip
+    return _jdbc_upsert_ddl(table, columns, "domain, source, record_id, lsn", "source_deletions",
+                            settings)  # fmt: skip
 
 
 VIOLATION_COPY_COLUMNS = (

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors import audit, files, kafka, lake, lineage
-from connectors.cdc import CaptureError
+from connectors import audit, cdc, files, kafka, lake, lineage
 from connectors.settings import DatabaseSettings, KafkaSettings
 from jobs import cli
 from jobs.config import PipelineConfig
@@ -322,8 +321,6 @@ def run(job: StreamJob, detached: bool = False):
     if job.batch:  # a bounded run replaces its outputs; a stream keeps them across restarts
         lake.prepare_output(job.output, OUTPUT_DIRS)
     if job.cdc is not None and job.capture:
-        from connectors import cdc
-
         cdc.start(job.cdc, job.pipeline.kafka.partitions)
     env, t_env = stream_table_env(batch=job.batch, settings=stream_settings(job))
     rules_config = ship_plugins(t_env, rules_config)
@@ -351,9 +348,7 @@ def stream_inputs(job: StreamJob) -> list[lineage.Source]:
     bootstrap = KafkaSettings.from_env().bootstrap_servers
     found = [lineage.kafka_source(bootstrap, topic, kafka.end_offsets(topic))]
     if job.cdc is not None:  # the table whose changes the topic holds
-        from connectors.cdc import source_settings
-
-        db = source_settings(job.cdc)
+        db = cdc.source_settings(job.cdc)
         found.insert(0, lineage.postgres_source(db.host, db.port, db.name, job.cdc.table,
                                                 job.cdc.schema))  # fmt: skip
     return found
@@ -422,16 +417,16 @@ def main(argv: list[str] | None = None) -> int:
         common = cli.resolve(args)
         if args.cdc and common.input is not None:
             raise ValueError("--cdc reads a table's changes from Kafka: it takes no --input")
-        cdc = (
+        table = (
             load_cdc(load_schema(args.domain), args.cdc_mapping).table(args.cdc)
             if args.cdc
             else None
         )
-        job = StreamJob(**common.kwargs(), bounded=args.bounded, cdc=cdc,
+        job = StreamJob(**common.kwargs(), bounded=args.bounded, cdc=table,
                         capture=not args.no_capture)  # fmt: skip
         result = run(job, detached=args.detached)
     except (KeyMissing, SchemaError, ValueError, files.InputError, LayoutError,
-            audit.AuditUnavailable, CaptureError) as err:  # fmt: skip
+            audit.AuditUnavailable, cdc.CaptureError) as err:  # fmt: skip
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(result if args.detached else f"finished: {job.output}")

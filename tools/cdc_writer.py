@@ -14,8 +14,10 @@ import argparse
 import random
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from tools.synthetic.generator import Rates, generate
 from udfs.cdc.spec import TableMapping
@@ -116,6 +118,30 @@ def write(conn, mapping: TableMapping, schema: DomainSchema, rows: int, rate: fl
                     print(f"{done.changes:,} changes", file=sys.stderr, flush=True)
         conn.commit()
     return done
+
+
+def table_of_its_own(schema: DomainSchema, folder: Path, prefix: str) -> tuple[TableMapping, Path]:
+    """A new, empty source table `public.<prefix>_<random>`, mapped as the domain's first table
+    in conf/cdc/<domain>.yaml (the mapping file written into `folder`), in its database (made
+    when missing): for tests and benchmarks that must not share a table, a slot or a topic."""
+    import psycopg2
+    import yaml
+
+    from connectors.cdc import source_settings
+    from udfs.cdc.spec import default_path, load_cdc
+
+    table = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    raw = yaml.safe_load(default_path(schema.domain).read_text())
+    raw["tables"] = {f"public.{table}": next(iter(raw["tables"].values()))}
+    path = folder / f"cdc-{table}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    mapping = load_cdc(schema, path).table(table)
+    settings = source_settings(mapping)
+    ensure_database(settings)
+    with psycopg2.connect(**settings.connect_kwargs()) as conn, conn.cursor() as cur:
+        cur.execute(table_ddl(mapping, schema))
+    conn.close()
+    return mapping, path
 
 
 def ensure_database(settings) -> None:

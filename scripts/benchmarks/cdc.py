@@ -7,6 +7,7 @@ job per 1,000 changes."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
@@ -17,47 +18,24 @@ from pathlib import Path
 
 import psycopg2
 import psycopg2.extras
-import yaml
 
 from connectors import cdc
 from connectors.settings import PROJECT_ROOT
 from jobs.config import PipelineConfig
 from scripts.benchmarks import cpu
-from scripts.benchmarks.stream import AlertTimes, drain, p99_per_slice, percentile
-from tools.cdc_writer import ensure_database, table_ddl, typed
+from scripts.benchmarks.stream import AlertTimes, alerting_ids, drain, p99_per_slice, percentile
+from tools.cdc_writer import table_of_its_own, typed
 from tools.flink_cluster import cancel_job, submit_python, wait_for_state
 from tools.synthetic.generator import Rates, generate
-from udfs.cdc.spec import TableMapping, default_path, load_cdc
-from udfs.pipeline import ALERT_AT, RECORD, RecordProcessor
-from udfs.schema import DomainSchema, load_schema, read_rules
+from udfs.cdc.spec import TableMapping
+from udfs.schema import DomainSchema, load_schema
 
 TICK = 0.1  # seconds: the writer commits one transaction per tick
 UPDATES, DELETES = 0.15, 0.05  # of the changes: updates and deletes of rows written before
 
 
-def source_table(out: Path, schema: DomainSchema) -> tuple[TableMapping, Path]:
-    table = f"bench_{uuid.uuid4().hex[:8]}"
-    raw = yaml.safe_load(default_path(schema.domain).read_text())
-    raw["tables"] = {f"public.{table}": raw["tables"]["public.patients"]}
-    path = out / f"{table}.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    mapping = load_cdc(schema, path).table(table)
-    settings = cdc.source_settings(mapping)
-    ensure_database(settings)
-    with psycopg2.connect(**settings.connect_kwargs()) as conn, conn.cursor() as cur:
-        cur.execute(table_ddl(mapping, schema))
-    return mapping, path
-
-
-def expected_alert(processor: RecordProcessor, record: dict[str, str]) -> bool:
-    import json
-
-    rows = processor.process_message(json.dumps(record))
-    return any(r[0] == RECORD and r[ALERT_AT] is not None for r in rows)
-
-
 def write_at_rate(conn, mapping: TableMapping, schema: DomainSchema, rate: int, seconds: int,
-                  processor: RecordProcessor) -> dict:  # fmt: skip
+                  min_severity: str) -> dict:  # fmt: skip
     """`rate` changes per second for `seconds`: each tick one transaction of inserts, updates and
     deletes; the commit time of every insert, and which of them must alert."""
     names = [f.name for f in schema.fields]
@@ -69,7 +47,7 @@ def write_at_rate(conn, mapping: TableMapping, schema: DomainSchema, rate: int, 
     generated = list(generate(schema.domain, rate * seconds, seed=rate, as_of=datetime.now(UTC),
                               rates=Rates(malformed=0.0), span_seconds=seconds))  # fmt: skip
     # which must alert: decided before the clock runs (the writer's CPU is measured too)
-    alerting = {g.record["record_id"] for g in generated if expected_alert(processor, g.record)}
+    alerting = alerting_ids((json.dumps(g.record) for g in generated), min_severity)
     records = iter(generated)
     committed: dict[str, int] = {}
     live: list[str] = []
@@ -109,7 +87,7 @@ def one_rate(rate: int, seconds: int, out: Path, profile: bool = False) -> dict:
     schema = load_schema("healthcare")
     data = out / f"cdc-{rate}"
     data.mkdir(parents=True, exist_ok=True)
-    mapping, mapping_path = source_table(data, schema)
+    mapping, mapping_path = table_of_its_own(schema, data, "bench")
     config = PipelineConfig.load()
     suffix = uuid.uuid4().hex[:8]
     topics = {role: f"bench-{role}-{suffix}" for role in config.kafka.topics}
@@ -125,12 +103,9 @@ def one_rate(rate: int, seconds: int, out: Path, profile: bool = False) -> dict:
         detached=True,
     )  # fmt: skip
     wait_for_state(job_id, {"RUNNING"}, timeout=120)
-    processor = RecordProcessor(schema, read_rules("healthcare"), datetime.now(UTC),
-                                b"bench-expected-alerts-key",
-                                alert_min_severity=config.alerts.min_severity)  # fmt: skip
     conn = psycopg2.connect(**cdc.source_settings(mapping).connect_kwargs())
     # warm-up: the Python workers serve records only some time after RUNNING
-    warm = write_at_rate(conn, mapping, schema, min(rate, 500), 15, processor)
+    warm = write_at_rate(conn, mapping, schema, min(rate, 500), 15, config.alerts.min_severity)
     alerts = AlertTimes(topics["alerts"])
     alerts.start()
     drain(alerts, warm["alerting"], quiet=30, cap=180)
@@ -141,7 +116,7 @@ def one_rate(rate: int, seconds: int, out: Path, profile: bool = False) -> dict:
         profiles = Profiles(data / "profile", max(min(seconds - 10, 60), 5))
         profiles.start()
     cpu_before = cpu.snapshot()
-    written = write_at_rate(conn, mapping, schema, rate, seconds, processor)
+    written = write_at_rate(conn, mapping, schema, rate, seconds, config.alerts.min_severity)
     drain(alerts, written["alerting"] | warm["alerting"])
     cpu_used = cpu.used_since(cpu_before)
     alerts.stop.set()

@@ -9,6 +9,7 @@ import statistics
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,8 +93,9 @@ def warm_up(job_id: str, topic: str, data: Path, rate: int, timeout: float = 300
 WARM_UP_SECONDS = 15
 
 
-def expected_alerts(path: Path, min_severity: str) -> set[str]:
-    """The record ids that must raise an alert: the job's own step, run here before the job."""
+def alerting_ids(messages: Iterable[str], min_severity: str) -> set[str]:
+    """The record ids among JSON `messages` that must raise an alert: the job's own step, run
+    here before the job."""
     from udfs.pipeline import ALERT_AT, RECORD, RECORD_ID_AT, RecordProcessor
     from udfs.schema import load_schema
 
@@ -101,13 +103,14 @@ def expected_alerts(path: Path, min_severity: str) -> set[str]:
         load_schema("healthcare"), read_rules("healthcare"),
         datetime.now(UTC), b"bench-expected-alerts-key", alert_min_severity=min_severity,
     )  # fmt: skip
-    ids = set()
+    return {row[RECORD_ID_AT] for message in messages for row in processor.process_message(message)
+            if row[0] == RECORD and row[ALERT_AT] is not None}  # fmt: skip
+
+
+def expected_alerts(path: Path, min_severity: str) -> set[str]:
+    """The record ids of a JSON Lines file that must raise an alert."""
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            for row in processor.process_message(line.rstrip("\n")):
-                if row[0] == RECORD and row[ALERT_AT] is not None:
-                    ids.add(row[RECORD_ID_AT])
-    return ids
+        return alerting_ids((line.rstrip("\n") for line in handle), min_severity)
 
 
 def drain(alerts: AlertTimes, expected: set[str], quiet: float = 60, cap: float = 300) -> None:

@@ -28,9 +28,8 @@ from tests.integration.cluster import (
     taskmanager_pids,
 )
 from tests.openlineage_schema import validate_event
-from tools.cdc_writer import ensure_database, table_ddl, write
+from tools.cdc_writer import table_ddl, table_of_its_own, write
 from tools.flink_cluster import rest_get, stop_with_savepoint, submit_python, wait_for_state
-from udfs.cdc.spec import default_path, load_cdc
 from udfs.schema import load_schema
 
 pytestmark = pytest.mark.services
@@ -48,18 +47,9 @@ def kafka_connect():
 @pytest.fixture
 def source_table(tmp_path):
     """An empty table of its own (and its mapping file), dropped with its capture after."""
-    table = f"patients_{uuid.uuid4().hex[:8]}"
-    raw = yaml.safe_load(default_path("healthcare").read_text())
-    raw["tables"] = {f"public.{table}": raw["tables"]["public.patients"]}
-    path = tmp_path / "cdc.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    mapping = load_cdc(SCHEMA, path).table(table)
+    mapping, path = table_of_its_own(SCHEMA, tmp_path, "patients")
     settings = cdc.source_settings(mapping)
-    ensure_database(settings)
     conn = psycopg2.connect(**settings.connect_kwargs())
-    with conn.cursor() as cur:
-        cur.execute(table_ddl(mapping, SCHEMA))
-    conn.commit()
     yield mapping, path, conn
     conn.close()
     cdc.stop(mapping)

@@ -62,6 +62,12 @@ def _converted(kind: str, value: Any) -> Any:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _commit_ms(source: dict) -> int | None:
+    """When the source committed the change (Debezium's `source.ts_ms`), if the event says."""
+    ms = source.get("ts_ms")
+    return ms if isinstance(ms, int) else None
+
+
 def _meta(op: str, source: dict) -> dict[str, Any]:
     return {"cdc_op": op, "cdc_lsn": source.get("lsn"), "cdc_ts_ms": source.get("ts_ms")}
 
@@ -127,11 +133,9 @@ def split_changes(messages: list[bytes | str | None], mapping: TableMapping) -> 
             out.deleted_at.append(at)
             out.deleted_ids.append(str(record_id))
             out.deleted_meta.append(orjson.dumps(_meta(op, source)).decode())
-            ms = source.get("ts_ms")
-            out.deleted_ms.append(ms if isinstance(ms, int) else None)
+            out.deleted_ms.append(_commit_ms(source))
             continue
         out.record_at.append(at)
         out.records.append(orjson.dumps(record_of(row, op, source, mapping)).decode())
-        ms = source.get("ts_ms")
-        out.record_ms.append(ms if isinstance(ms, int) else None)
+        out.record_ms.append(_commit_ms(source))
     return out
