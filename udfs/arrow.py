@@ -100,6 +100,22 @@ def byte_lengths(column: pa.Array) -> np.ndarray:
     return lengths
 
 
+def digit_counts(column: pa.Array) -> np.ndarray:
+    """The ASCII digits in every value (0 for nulls): what `count_substring_regex(column,
+    "[0-9]")` counts (a UTF-8 sequence never holds those bytes), by one numpy pass over the
+    data buffer instead of a regex per value."""
+    if len(column) == 0 or column.buffers()[2] is None:
+        return np.zeros(len(column), dtype=np.int64)
+    offsets = _offsets(column)
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    running = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum((data >= 48) & (data <= 57), out=running[1:])
+    counts = running[offsets[1:] - offsets[0]] - running[offsets[:-1] - offsets[0]]
+    if column.null_count:
+        counts[column.is_null().to_numpy(zero_copy_only=False)] = 0
+    return counts
+
+
 def all_ascii(column: pa.Array) -> bool:
     """Whether every value is ASCII (one numpy pass over the data buffer)."""
     if len(column) == 0:

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import as_bool, present, pylist, small
+from udfs.arrow import as_bool, digit_counts, present, pylist, small
 from udfs.detectors.base import Detector, has_digit
 from udfs.detectors.columns import contains_column, regex_mask
 from udfs.detectors.phone import phone_in_field
@@ -69,7 +69,7 @@ def in_field_column(detector: Detector, column: pa.Array) -> np.ndarray:
         found &= ~regex_mask(column, f"^{PLACEHOLDER.pattern}$")
     else:
         shape = regex_mask(column, r"^\+?[0-9 ().\-/]+$")
-        digits = pc.count_substring_regex(column, r"[0-9]").fill_null(0).to_numpy(False)
+        digits = digit_counts(column)
         found = fast & shape & (digits >= 8) & (digits <= 15)
         rest = np.flatnonzero(fast & ~found)
         if len(rest):  # not a plausible number: what the detector finds in it

@@ -380,7 +380,7 @@ class Engine:
                 )
             ]
             texts += reasons[invalid].tolist()
-            raws += pylist(take_rows(parsed.raw, invalid))
+            raws += parsed.raws(invalid)
         order = np.argsort(np.array(rows, dtype=np.int64), kind="stable")
         table = pa.table(
             {

@@ -66,14 +66,22 @@ class Parsed:
 
     rows: np.ndarray  # input position of each record
     values: dict[str, pa.Array | None]
-    raw: pa.Array  # the line or message, for a quarantine entry after validation
+    raw: pa.Array  # the lines or messages, for a quarantine entry after validation
     extra: pa.Array  # columns beyond the contract, as JSON (null when none)
     quarantined: Quarantined
     skipped: int = 0  # headers and blank lines: no record
+    # Where each record's text is in `raw` (None: at the record's own index). Only the few
+    # records that fail validation need theirs: no copy of every line.
+    raw_at: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return len(self.rows)
+
+    def raws(self, records: np.ndarray) -> list[str | None]:
+        """The text of the given records (indices into `rows`)."""
+        at = records if self.raw_at is None else self.raw_at[records]
+        return pylist(take_rows(self.raw, at))
 
 
 def _decode(lines: pa.Array, quarantined: Quarantined) -> tuple[pa.Array, np.ndarray]:
@@ -175,15 +183,14 @@ def parse_lines(lines: pa.Array, paths: pa.Array | str | None, layouts: CsvLayou
             quoted_rows.append(row)
         except csv.Error:
             quarantined.add(row, "malformed CSV quoting", line)
-    rows = np.concatenate([plain_rows, np.array(quoted_rows, dtype=np.int64)])
-    cells = pa.concat_arrays(
-        [
-            pc.split_pattern(take_rows(text, plain_rows), ","),
-            pa.array(quoted_cells, pa.list_(STRING)),
-        ]
-    )
-    order = np.argsort(rows, kind="stable")
-    rows, cells = rows[order], cells.take(pa.array(order))
+    plain = text if len(plain_rows) == len(text) else take_rows(text, plain_rows)
+    cells = pc.split_pattern(plain, ",")
+    rows = plain_rows
+    if quoted_rows:  # put the quoted lines' cells back in input order
+        rows = np.concatenate([plain_rows, np.array(quoted_rows, dtype=np.int64)])
+        cells = pa.concat_arrays([cells, pa.array(quoted_cells, pa.list_(STRING))])
+        order = np.argsort(rows, kind="stable")
+        rows, cells = rows[order], cells.take(pa.array(order))
     return _cells_to_columns(rows, cells, layout[rows], text, layouts, quarantined, skipped)
 
 
@@ -228,7 +235,7 @@ def _cells_to_columns(
             lay = layouts.layouts[layout[good[i]]]
             texts[i] = json.dumps({name: row_cells[at] for name, at in lay.extras})
         extra = pa.array(texts, STRING)
-    return Parsed(rows[good], values, take_rows(text, rows[good]), extra, quarantined, skipped)
+    return Parsed(rows[good], values, text, extra, quarantined, skipped, raw_at=rows[good])
 
 
 class _Unencodable(ValueError):
