@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -141,9 +142,14 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
         return decided, 0
     function = ReleaseFiles(decided.plan, anonymity, str(staging / "lake"))
     rows, fields = list(enumerate(files)), [("task", "INT"), ("path", "STRING")]
-    if input_bytes < job.pipeline.batch.release_in_driver_bytes:  # one bucket at a time
+    if input_bytes < job.pipeline.batch.release_in_driver_bytes:
+        # A bucket per thread, as many as workers: reading, the Arrow kernels and the Parquet
+        # writer let go of the GIL, so two buckets use two cores.
         function.open(None)
-        done = {i: function.release(i, path) for i, path in rows}
+        workers = job.parallelism or job.pipeline.parallelism
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            done = dict(zip([i for i, _ in rows], pool.map(lambda r: function.release(*r), rows),
+                            strict=True))  # fmt: skip
     else:
         table = task_table(t_env, "release_file", release_files_udf(function), rows, fields)
         done = first_results(table, "task")

@@ -128,6 +128,42 @@ def test_group_sizes_same_by_counting_and_by_hashing():
         assert all(counts[index][i] == expected[small[i]] for i in range(len(small)))
 
 
+def test_group_sizes_of_weighted_rows_by_rows_and_their_extra_records():
+    """Counting rows and adding the heavy rows' extra records gives the weighted counts."""
+    rng = np.random.default_rng(2)
+    key = rng.integers(0, 40, 2000).astype(np.int32)
+    weights = np.where(rng.random(2000) < 0.1, rng.integers(2, 9, 2000), 1).astype(np.int64)
+    heavy = (np.flatnonzero(weights > 1), (weights[weights > 1] - 1).astype(np.float64))
+    _, expected = group_sizes(key, weights)
+    _, counted = group_sizes(key, weights, heavy)
+    assert counted.dtype == np.int64 and np.array_equal(counted, expected)
+
+
+def test_search_decides_the_same_over_weighted_rows_as_over_records(records):
+    """A frequency table (weights, int32 keys, groups counted by rows plus the heavy rows'
+    extra records) and the records themselves give the same decision."""
+    repeated = records + records[:300] + records[:100]  # some combinations 2 or 3 times
+    values = {q: [r[q] for r in repeated] for q in QIS}
+    whole = build_qi_table(values, HIER)
+    pairs: dict[tuple, int] = {}
+    for combo in zip(*values.values(), strict=True):
+        pairs[combo] = pairs.get(combo, 0) + 1
+    assert max(pairs.values()) > 1  # some rows stand for several records
+    columns = list(zip(*pairs, strict=True))
+    counted = build_qi_table(
+        {q: list(columns[i]) for i, q in enumerate(QIS)}, HIER,
+        weights=np.array(list(pairs.values()), dtype=np.int64),
+    )  # fmt: skip
+    assert counted.heavy is not None and len(counted.heavy[0])
+    for k in (2, 5):
+        a, b = search_levels(whole, k, 0.05), search_levels(counted, k, 0.05)
+        assert (a.levels, a.suppressed, round(a.loss, 12)) == (
+            b.levels,
+            b.suppressed,
+            round(b.loss, 12),
+        )
+
+
 def test_information_loss_from_totals_matches_the_kept_records_sum(records):
     """The loss is computed as each level's total less the suppressed records' penalty; it must
     equal the plain sum over the kept records for any mask."""
