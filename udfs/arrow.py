@@ -116,6 +116,22 @@ def digit_counts(column: pa.Array) -> np.ndarray:
     return counts
 
 
+def ends_in(column: pa.Array, chars: str) -> np.ndarray:
+    """Values whose first or last byte is one of the ASCII `chars` (null and empty values:
+    False): the two ends read off the data buffer, no regex."""
+    found = np.zeros(len(column), dtype=bool)
+    lengths = byte_lengths(column)
+    rows = np.flatnonzero(lengths > 0)
+    if not len(rows):
+        return found
+    wanted = np.zeros(256, dtype=bool)
+    wanted[np.frombuffer(chars.encode("ascii"), dtype=np.uint8)] = True
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)
+    offsets = _offsets(column)
+    found[rows] = wanted[data[offsets[rows]]] | wanted[data[offsets[rows + 1] - 1]]
+    return found
+
+
 def all_ascii(column: pa.Array) -> bool:
     """Whether every value is ASCII (one numpy pass over the data buffer)."""
     if len(column) == 0:

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import as_bool, digit_counts, present, pylist, small
+from udfs.arrow import as_bool, digit_counts, ends_in, present, pylist, small
 from udfs.detectors.base import Detector, has_digit
 from udfs.detectors.columns import contains_column, regex_mask
 from udfs.detectors.phone import phone_in_field
@@ -36,7 +36,7 @@ PER_VALUE: dict[str, Callable[[str], bool]] = {"mrn": mrn_in_field, "phone": pho
 
 # Python's str.strip() removes these ASCII characters; a value with one at either end, or with
 # any non-ASCII character, is judged in Python.
-_EDGE = r"^[\t\n\r\x0b\x0c\x1c-\x1f ]|[\t\n\r\x0b\x0c\x1c-\x1f ]$"
+_EDGE = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f "
 
 
 def in_field(detector: Detector, value: str | None) -> bool:
@@ -62,10 +62,10 @@ def in_field_column(detector: Detector, column: pa.Array) -> np.ndarray:
         found[rows] = _python_rows(column, rows, judge)
         return found
     ascii_rows = as_bool(pc.string_is_ascii(column)) & present(column)
-    python = present(column) & (~ascii_rows | regex_mask(column, _EDGE))
+    python = present(column) & (~ascii_rows | ends_in(column, _EDGE))
     fast = ascii_rows & ~python
     if detector.kind == "mrn":
-        found = fast & regex_mask(column, r"[0-9]") & ~as_bool(pc.starts_with(column, TOKEN_PREFIX))
+        found = fast & (digit_counts(column) > 0) & ~as_bool(pc.starts_with(column, TOKEN_PREFIX))
         found &= ~regex_mask(column, f"^{PLACEHOLDER.pattern}$")
     else:
         shape = regex_mask(column, r"^\+?[0-9 ().\-/]+$")

@@ -129,6 +129,15 @@ def _at_positions(table: pa.Table, positions: np.ndarray) -> pa.Table:
     return table.set_column(where, schemas.ROW, pa.array(positions[rows].astype(np.int32)))
 
 
+def _rows_kept(mask: np.ndarray):
+    """A function giving a column's rows of `mask`: the column itself when every row is kept,
+    else a filter (a mask keeping long runs copies them in blocks: ~2x faster than a take)."""
+    if mask.all():
+        return lambda column: column
+    selection = pa.array(mask)
+    return lambda column: column.filter(selection)
+
+
 def _blank_to_null(column: pa.Array) -> pa.Array:
     """An empty value is null in every output (`value or None` per record)."""
     empty = (byte_lengths(column) == 0) & ~column.is_null().to_numpy(zero_copy_only=False)
@@ -315,8 +324,9 @@ class Engine:
         validated = validate_columns(parsed.values, self.schema, parsed.size)
         valid = np.flatnonzero(validated.valid)
         quarantine = self._quarantine(parsed, validated.reasons)
+        keep = _rows_kept(validated.valid)
         values = {
-            name: None if column is None else take_rows(column, valid)
+            name: None if column is None else keep(column)
             for name, column in parsed.values.items()
         }
         micros = {
@@ -345,7 +355,7 @@ class Engine:
             )
         for name in self.payload:
             columns[name] = _blank_to_null(self._column(protected, name, len(valid)))
-        columns["extra"] = take_rows(parsed.extra, valid)
+        columns["extra"] = keep(parsed.extra)
         records = pa.Table.from_pydict(columns, schema=self.records_schema)
         alerts = self._alerts(records, violations, owners, source_ms)
         self._lap("output", clock)

@@ -186,21 +186,26 @@ def parse_lines(lines: pa.Array, paths: pa.Array | str | None, layouts: CsvLayou
     plain = text if len(plain_rows) == len(text) else take_rows(text, plain_rows)
     cells = pc.split_pattern(plain, ",")
     rows = plain_rows
-    if quoted_rows:  # put the quoted lines' cells back in input order
+    if quoted_rows:
         rows = np.concatenate([plain_rows, np.array(quoted_rows, dtype=np.int64)])
         cells = pa.concat_arrays([cells, pa.array(quoted_cells, pa.list_(STRING))])
-        order = np.argsort(rows, kind="stable")
-        rows, cells = rows[order], cells.take(pa.array(order))
-    return _cells_to_columns(rows, cells, layout[rows], text, layouts, quarantined, skipped)
+    # Back in input order: the rows' cell positions are reordered, never the cells themselves.
+    order = np.argsort(rows, kind="stable") if quoted_rows else None
+    if order is not None:
+        rows = rows[order]
+    return _cells_to_columns(rows, cells, layout[rows], text, layouts, quarantined, skipped, order)
 
 
 def _cells_to_columns(
     rows: np.ndarray, cells: pa.ListArray, layout: np.ndarray, text: pa.Array,
-    layouts: CsvLayouts, quarantined: Quarantined, skipped: int,
+    layouts: CsvLayouts, quarantined: Quarantined, skipped: int, order: np.ndarray | None = None,
 ) -> Parsed:  # fmt: skip
+    """`order`: where each row's cells are in `cells` (None: in row order)."""
     counts = pc.list_value_length(cells).to_numpy()
     flat = cells.flatten()
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    if order is not None:
+        counts, starts = counts[order], starts[order]
     widths = layouts.widths[layout]
     ok = counts == widths
     # Wrong number of columns: the reason names both, the record id is kept where there is one.
@@ -230,7 +235,8 @@ def _cells_to_columns(
     extra_rows = np.flatnonzero(layouts.with_extras[layout[good]])
     if len(extra_rows):
         texts: list[str | None] = [None] * len(good)
-        picked = cells.take(pa.array(good[extra_rows])).to_pylist()
+        at = good[extra_rows] if order is None else order[good[extra_rows]]
+        picked = cells.take(pa.array(at)).to_pylist()
         for i, row_cells in zip(extra_rows, picked, strict=True):
             lay = layouts.layouts[layout[good[i]]]
             texts[i] = json.dumps({name: row_cells[at] for name, at in lay.extras})
