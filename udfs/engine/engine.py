@@ -326,8 +326,7 @@ class Engine:
         quarantine = self._quarantine(parsed, validated.reasons)
         keep = _rows_kept(validated.valid)
         values = {
-            name: None if column is None else keep(column)
-            for name, column in parsed.values.items()
+            name: None if column is None else keep(column) for name, column in parsed.values.items()
         }
         micros = {
             name: (np.ones(len(valid), dtype=bool), us[valid])
