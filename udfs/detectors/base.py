@@ -42,6 +42,9 @@ class Detector:
     candidate_lead: int = 0
     # The part of a match that is the identifier (a date after "DOB"): a group name or 0.
     span_group: int | str = 0
+    # How many ASCII digits any match of `ascii_candidate` holds: ASCII texts with fewer skip
+    # its RE2 pass (counted off the buffer: most fields hold no card-length number).
+    ascii_candidate_digits: int = 0
 
     def finditer(self, text: str, pos: int = 0) -> Iterator[Span]:
         """Valid spans; `pos` skips the search of a prefix known to hold no match (look-behind

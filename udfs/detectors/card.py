@@ -99,4 +99,7 @@ def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return decided, found
 
 
-CARD = Detector("card", PATTERN, _validate, has_digit, CANDIDATE, r"\d(?:[ -]?\d){12,18}", _whole)
+CARD = Detector(
+    "card", PATTERN, _validate, has_digit, CANDIDATE, r"\d(?:[ -]?\d){12,18}", _whole,
+    ascii_candidate_digits=13,
+)  # fmt: skip

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import all_ascii, as_bool, present, pylist, small
+from udfs.arrow import all_ascii, as_bool, digit_counts, present, pylist, small
 from udfs.detectors.base import Detector, Span
 
 Mask = np.ndarray
@@ -26,6 +26,18 @@ Mask = np.ndarray
 
 def regex_mask(column: pa.Array, pattern: str) -> Mask:
     return as_bool(pc.match_substring_regex(column, pattern))
+
+
+def _with_digits(column: pa.Array, pattern: str, digits: int) -> Mask:
+    """`regex_mask(column, pattern)` for a pattern whose every match holds at least `digits`
+    ASCII digits: the regex runs only over the values holding that many."""
+    rows = np.flatnonzero(digit_counts(column) >= digits)
+    found = np.zeros(len(column), dtype=bool)
+    if len(rows) == len(column):
+        return regex_mask(column, pattern)
+    if len(rows):
+        found[rows] = regex_mask(column.take(pa.array(rows)), pattern)
+    return found
 
 
 def candidate_pattern(detector: Detector, ascii_text: bool) -> str | None:
@@ -42,6 +54,8 @@ def candidate_mask(detector: Detector, column: pa.Array, ascii_text: bool | None
     pattern = candidate_pattern(detector, ascii_text)
     if pattern is None:
         return present(column)
+    if ascii_text and pattern is detector.ascii_candidate and detector.ascii_candidate_digits:
+        return _with_digits(column, pattern, detector.ascii_candidate_digits)
     found = regex_mask(column, pattern)
     if not ascii_text and detector.ascii_candidate is not None:
         # Mixed text: the tighter pattern for the ASCII rows, the superset for the others.
