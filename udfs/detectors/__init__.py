@@ -69,8 +69,15 @@ class TextScanner:
         if not text:
             return []
         taken: list[Span] = []
+        tested: dict = {}  # each distinct cheap test (most are has_digit) once per text
         for i, detector in enumerate(self.detectors):
-            for span in detector.finditer(text, starts[i] if starts else 0):
+            test = detector.may_contain
+            may = tested.get(test)
+            if may is None:
+                may = tested[test] = test(text)
+            if not may:
+                continue
+            for span in detector.finditer(text, starts[i] if starts else 0, checked=True):
                 if all(span.end <= t.start or span.start >= t.end for t in taken):
                     taken.append(span)
         taken.sort(key=lambda s: s.start)

@@ -46,10 +46,10 @@ class Detector:
     # its RE2 pass (counted off the buffer: most fields hold no card-length number).
     ascii_candidate_digits: int = 0
 
-    def finditer(self, text: str, pos: int = 0) -> Iterator[Span]:
+    def finditer(self, text: str, pos: int = 0, checked: bool = False) -> Iterator[Span]:
         """Valid spans; `pos` skips the search of a prefix known to hold no match (look-behind
-        still sees the characters before it)."""
-        if not text or not self.may_contain(text):
+        still sees the characters before it); `checked`: `may_contain(text)` is known true."""
+        if not text or not (checked or self.may_contain(text)):
             return
         validate, kind, group = self.validate, self.kind, self.span_group
         for match in self.pattern.finditer(text, pos):
