@@ -135,7 +135,8 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
 
     staging, anonymity = job.output / STAGING, schema.anonymity
     counts = [pq.read_table(p) for p in sorted((staging / "frequencies").glob("*.parquet"))]
-    decided = decide(merge_counts(counts, anonymity), anonymity)
+    workers = max(1, job.parallelism or job.pipeline.parallelism)  # the driver's threads
+    decided = decide(merge_counts(counts, anonymity), anonymity, threads=workers)
     files = sorted(str(p) for p in staging.glob(f"{RECORDS}*"))  # a folder per date bucket
     if decided.plan is None or not files:
         lake.fresh_dir(job.output / "lake")
@@ -146,8 +147,7 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
         # A bucket per thread, as many as workers: reading, the Arrow kernels and the Parquet
         # writer let go of the GIL, so two buckets use two cores.
         function.open(None)
-        workers = job.parallelism or job.pipeline.parallelism
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             done = dict(zip([i for i, _ in rows], pool.map(lambda r: function.release(*r), rows),
                             strict=True))  # fmt: skip
     else:

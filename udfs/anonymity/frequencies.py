@@ -100,8 +100,8 @@ class Decided:
         return self.plan.levels if self.plan is not None else {}
 
 
-def decide(counts: pa.Table, anonymity: dict[str, Any]) -> Decided:
-    """The lattice search over the merged frequency table."""
+def decide(counts: pa.Table, anonymity: dict[str, Any], threads: int = 1) -> Decided:
+    """The lattice search over the merged frequency table (`threads`: nodes judged at once)."""
     k = k_of(anonymity)
     max_suppression = float(anonymity.get("max_suppression", DEFAULT_MAX_SUPPRESSION))
     weights = counts.column(COUNT).to_numpy().astype(np.int64)
@@ -125,7 +125,7 @@ def decide(counts: pa.Table, anonymity: dict[str, Any]) -> Decided:
     sens = encoded[sensitive[0]].indices.to_numpy().astype(np.int64) if sensitive else None
     table = QiTable(columns, counts.num_rows, sens, weights)
     try:
-        decision = search_levels(table, k, max_suppression, l_diverse)
+        decision = search_levels(table, k, max_suppression, l_diverse, threads=threads)
     except NoFeasibleRelease as err:
         return Decided(
             None, suppressed=staged, information_loss=None, lattice_nodes_checked=None,

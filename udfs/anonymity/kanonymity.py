@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -233,11 +235,26 @@ class NoFeasibleRelease(RuntimeError):
     pass
 
 
+def _judge(
+    table: QiTable, node: tuple[int, ...], k: int, l_diverse: int | None, budget: int
+) -> tuple[int, float | None]:
+    """A node's suppressed records and, within the budget, its information loss."""
+    inverse, short_group, sizes = short_groups(table, node, k, l_diverse)
+    suppressed = int(sizes[short_group].sum())  # counted over groups, not rows
+    if suppressed > budget:
+        return suppressed, None
+    return suppressed, information_loss(table, node, short_group[inverse], suppressed)
+
+
 def search_levels(
-    table: QiTable, k: int, max_suppression: float, l_diverse: int | None = None
-) -> Decision:
+    table: QiTable, k: int, max_suppression: float, l_diverse: int | None = None,
+    threads: int = 1,
+) -> Decision:  # fmt: skip
     """Exhaustive search of the level lattice, most general first. A node below an infeasible
-    one is infeasible too (generalizing only merges groups), so it is skipped unchecked."""
+    one is infeasible too (generalizing only merges groups), so it is skipped unchecked.
+
+    The nodes of one height depend only on the height above: with `threads` > 1 they are
+    judged at once (numpy lets go of the GIL), then chosen in the same order as one by one."""
     if k < 1:
         raise ValueError("k must be at least 1")
     counts = [c.levels for c in table.columns]
@@ -246,37 +263,42 @@ def search_levels(
     best: Decision | None = None
     checked = 0
     nodes = sorted(itertools.product(*(range(n) for n in counts)), key=lambda n: -sum(n))
-    for node in nodes:
-        parents = [
-            (*node[:i], node[i] + 1, *node[i + 1 :])
-            for i in range(len(node))
-            if node[i] + 1 < counts[i]
-        ]
-        if any(p in infeasible for p in parents):
-            infeasible.add(node)
-            continue
-        checked += 1
-        inverse, short_group, sizes = short_groups(table, node, k, l_diverse)
-        suppressed = int(sizes[short_group].sum())  # counted over groups, not rows
-        if suppressed > budget:
-            infeasible.add(node)
-            continue
-        loss = information_loss(table, node, short_group[inverse], suppressed)
-        candidate = Decision(
-            {c.name: lv for c, lv in zip(table.columns, node, strict=True)},
-            loss,
-            suppressed,
-            table.records,
-            0,
-        )
-        # Rounded: summed per record or per weighted row, equal losses may differ in the last
-        # bits, and the same input must give the same decision either way.
-        if best is None or (round(loss, 12), suppressed, sum(node)) < (
-            round(best.loss, 12),
-            best.suppressed,
-            sum(best.levels.values()),
-        ):
-            best = candidate
+    heights = [list(group) for _, group in itertools.groupby(nodes, key=sum)]
+    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and table.rows else None
+    try:
+        for height in heights:
+            todo = []
+            for node in height:
+                parents = [
+                    (*node[:i], node[i] + 1, *node[i + 1 :])
+                    for i in range(len(node))
+                    if node[i] + 1 < counts[i]
+                ]
+                if any(p in infeasible for p in parents):
+                    infeasible.add(node)
+                else:
+                    todo.append(node)
+            judge = partial(_judge, table, k=k, l_diverse=l_diverse, budget=budget)
+            judged = pool.map(judge, todo) if pool is not None else map(judge, todo)
+            for node, (suppressed, loss) in zip(todo, judged, strict=True):
+                checked += 1
+                if loss is None:
+                    infeasible.add(node)
+                    continue
+                # Rounded: summed per record or per weighted row, equal losses may differ in
+                # the last bits, and the same input must give the same decision either way.
+                if best is None or (round(loss, 12), suppressed, sum(node)) < (
+                    round(best.loss, 12),
+                    best.suppressed,
+                    sum(best.levels.values()),
+                ):
+                    best = Decision(
+                        {c.name: lv for c, lv in zip(table.columns, node, strict=True)},
+                        loss, suppressed, table.records, 0,
+                    )  # fmt: skip
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if best is None:
         raise NoFeasibleRelease(
             f"no generalization reaches k={k} within {max_suppression:.1%} suppression"

@@ -164,6 +164,17 @@ def test_search_decides_the_same_over_weighted_rows_as_over_records(records):
         )
 
 
+@pytest.mark.parametrize("l_diverse", [None, 2])
+def test_nodes_judged_on_threads_decide_as_one_by_one(records, l_diverse):
+    table = build_qi_table(
+        {q: [r[q] for r in records] for q in QIS}, HIER,
+        sensitive=[r["diagnosis_code"] for r in records],
+    )  # fmt: skip
+    one = search_levels(table, 4, 0.05, l_diverse)
+    assert one == search_levels(table, 4, 0.05, l_diverse, threads=2)
+    assert one.nodes_checked > 1
+
+
 def test_information_loss_from_totals_matches_the_kept_records_sum(records):
     """The loss is computed as each level's total less the suppressed records' penalty; it must
     equal the plain sum over the kept records for any mask."""
