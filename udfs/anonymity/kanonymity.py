@@ -235,6 +235,10 @@ class NoFeasibleRelease(RuntimeError):
     pass
 
 
+SEARCH_MEMORY = 512 * 2**20  # what the nodes judged at once may hold together
+NODE_BYTES_PER_ROW = 48
+
+
 def _judge(
     table: QiTable, node: tuple[int, ...], k: int, l_diverse: int | None, budget: int
 ) -> tuple[int, float | None]:
@@ -264,6 +268,9 @@ def search_levels(
     checked = 0
     nodes = sorted(itertools.product(*(range(n) for n in counts)), key=lambda n: -sum(n))
     heights = [list(group) for _, group in itertools.groupby(nodes, key=sum)]
+    # Each node judged at once holds ~48 bytes per row (keys, groups, counts up to 4x the rows):
+    # no more threads than SEARCH_MEMORY allows (at 10M rows, one).
+    threads = min(threads, SEARCH_MEMORY // max(1, NODE_BYTES_PER_ROW * table.rows))
     pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and table.rows else None
     try:
         for height in heights:
