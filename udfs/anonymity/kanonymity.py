@@ -272,6 +272,7 @@ def search_levels(
     # no more threads than SEARCH_MEMORY allows (at 10M rows, one).
     threads = min(threads, SEARCH_MEMORY // max(1, NODE_BYTES_PER_ROW * table.rows))
     pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and table.rows else None
+    judge = partial(_judge, table, k=k, l_diverse=l_diverse, budget=budget)
     try:
         for height in heights:
             todo = []
@@ -285,7 +286,6 @@ def search_levels(
                     infeasible.add(node)
                 else:
                     todo.append(node)
-            judge = partial(_judge, table, k=k, l_diverse=l_diverse, budget=budget)
             judged = pool.map(judge, todo) if pool is not None else map(judge, todo)
             for node, (suppressed, loss) in zip(todo, judged, strict=True):
                 checked += 1

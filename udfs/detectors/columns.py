@@ -32,9 +32,9 @@ def _with_digits(column: pa.Array, pattern: str, digits: int) -> Mask:
     """`regex_mask(column, pattern)` for a pattern whose every match holds at least `digits`
     ASCII digits: the regex runs only over the values holding that many."""
     rows = np.flatnonzero(digit_counts(column) >= digits)
-    found = np.zeros(len(column), dtype=bool)
     if len(rows) == len(column):
         return regex_mask(column, pattern)
+    found = np.zeros(len(column), dtype=bool)
     if len(rows):
         found[rows] = regex_mask(column.take(pa.array(rows)), pattern)
     return found

@@ -41,12 +41,6 @@ def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 SSN = Detector(
-    "ssn",
-    PATTERN,
-    _validate,
-    has_digit,
-    CANDIDATE,
-    r"\d{3}[- ]?\d{2}[- ]?\d{4}",
-    _whole,
+    "ssn", PATTERN, _validate, has_digit, CANDIDATE, r"\d{3}[- ]?\d{2}[- ]?\d{4}", _whole,
     ascii_candidate_digits=9,
 )  # fmt: skip
