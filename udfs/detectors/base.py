@@ -45,6 +45,11 @@ class Detector:
     # How many ASCII digits any match of `ascii_candidate` holds: ASCII texts with fewer skip
     # its RE2 pass (counted off the buffer: most fields hold no card-length number).
     ascii_candidate_digits: int = 0
+    # Whether the pattern may run over many texts joined by line breaks (udfs.detectors.spans):
+    # it reads a line break as it reads a text's end. `validate_column(texts)`: (decided, valid) for an
+    # array of ASCII match texts (each a whole match), valid being what `validate` answers.
+    joinable: bool = False
+    validate_column: Callable[[Any], tuple[Any, Any]] | None = None
 
     def finditer(self, text: str, pos: int = 0, checked: bool = False) -> Iterator[Span]:
         """Valid spans; `pos` skips the search of a prefix known to hold no match (look-behind

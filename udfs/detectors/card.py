@@ -101,5 +101,5 @@ def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 CARD = Detector(
     "card", PATTERN, _validate, has_digit, CANDIDATE, r"\d(?:[ -]?\d){12,18}", _whole,
-    ascii_candidate_digits=13,
+    ascii_candidate_digits=13, joinable=True, validate_column=_whole,
 )  # fmt: skip

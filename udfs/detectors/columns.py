@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from udfs.arrow import all_ascii, as_bool, digit_counts, present, pylist, small
 from udfs.detectors.base import Detector, Span
+from udfs.detectors.spans import SEPARATOR, ColumnSpans, joined_spans
 
 Mask = np.ndarray
 
@@ -28,10 +29,13 @@ def regex_mask(column: pa.Array, pattern: str) -> Mask:
     return as_bool(pc.match_substring_regex(column, pattern))
 
 
-def _with_digits(column: pa.Array, pattern: str, digits: int) -> Mask:
+def _with_digits(
+    column: pa.Array, pattern: str, digits: int, counts: np.ndarray | None = None
+) -> Mask:
     """`regex_mask(column, pattern)` for a pattern whose every match holds at least `digits`
-    ASCII digits: the regex runs only over the values holding that many."""
-    rows = np.flatnonzero(digit_counts(column) >= digits)
+    ASCII digits: the regex runs only over the values holding that many (`counts`: the
+    column's digit_counts, when known)."""
+    rows = np.flatnonzero((digit_counts(column) if counts is None else counts) >= digits)
     if len(rows) == len(column):
         return regex_mask(column, pattern)
     found = np.zeros(len(column), dtype=bool)
@@ -47,15 +51,21 @@ def candidate_pattern(detector: Detector, ascii_text: bool) -> str | None:
     return detector.candidate
 
 
-def candidate_mask(detector: Detector, column: pa.Array, ascii_text: bool | None = None) -> Mask:
-    """Texts in which the detector could find something."""
+def candidate_mask(
+    detector: Detector,
+    column: pa.Array,
+    ascii_text: bool | None = None,
+    digits: np.ndarray | None = None,
+) -> Mask:
+    """Texts in which the detector could find something (`digits`: the column's
+    digit_counts, when known)."""
     if ascii_text is None:
         ascii_text = all_ascii(column)
     pattern = candidate_pattern(detector, ascii_text)
     if pattern is None:
         return present(column)
     if ascii_text and pattern is detector.ascii_candidate and detector.ascii_candidate_digits:
-        return _with_digits(column, pattern, detector.ascii_candidate_digits)
+        return _with_digits(column, pattern, detector.ascii_candidate_digits, digits)
     found = regex_mask(column, pattern)
     if not ascii_text and detector.ascii_candidate is not None:
         # Mixed text: the tighter pattern for the ASCII rows, the superset for the others.
@@ -162,47 +172,104 @@ class ColumnScanner:
     def scan(self, column: pa.Array, upto: int | None = None) -> dict[int, list[Span]]:
         """Row → spans, for the rows with at least one span; with `upto`, the spans of the
         first `upto` detectors only."""
+        return self.scan_columns(column, upto).as_dict()
+
+    def scan_columns(self, column: pa.Array, upto: int | None = None) -> ColumnSpans:
+        """`scan` as arrays. Each joinable detector's pattern runs once over its candidate
+        texts joined (udfs.detectors.spans); a text that is not ASCII, holds a line break or a
+        candidate of a detector that cannot join is scanned on its own, as is a text a joined
+        match reached out of."""
         detectors = self.detectors[:upto]
+        kinds = tuple(d.kind for d in detectors)
         if not detectors or len(column) == 0:
-            return {}
+            return ColumnSpans.empty(kinds)
         if small(column):
-            return self._scan_in_python(column, detectors)
+            return ColumnSpans.from_dict(kinds, self._scan_in_python(column, detectors))
         ascii_text = all_ascii(column)
         rows = np.flatnonzero(self._any_candidate(detectors, column, ascii_text))
         if not len(rows):
-            return {}
+            return ColumnSpans.empty(kinds)
         subset = column.take(pa.array(rows))
-        if ascii_text:
-            # Where each detector's first candidate starts: its Python search starts there
-            # (less its lead), for in ASCII text a character is a byte.
-            starts = np.column_stack(
-                [
-                    pc.find_substring_regex(subset, candidate_pattern(d, True))
-                    .fill_null(-1)
-                    .to_numpy(False)
-                    - d.candidate_lead
-                    for d in detectors
-                ]
-            )
-            masks = starts > -1 - np.array([d.candidate_lead for d in detectors])
-            starts = np.maximum(starts, 0)
-        else:
-            masks = np.column_stack([candidate_mask(d, subset, False) for d in detectors])
-            starts = np.zeros(masks.shape, dtype=np.int64)
+        digits = digit_counts(subset)
+        masks = np.column_stack([candidate_mask(d, subset, ascii_text, digits) for d in detectors])
+        alone = ~masks[:, [d.joinable for d in detectors]].any(axis=1) | masks[
+            :, [not d.joinable for d in detectors]
+        ].any(axis=1)
+        if not ascii_text:
+            alone |= ~as_bool(pc.string_is_ascii(subset))
+        if pc.any(pc.match_substring(subset, SEPARATOR)).as_py():
+            alone |= as_bool(pc.match_substring(subset, SEPARATOR))
+        parts = []
+        for j, detector in enumerate(detectors):
+            picked = np.flatnonzero(masks[:, j] & ~alone)
+            if not len(picked):
+                continue
+            texts = subset.take(pa.array(picked))
+            found, starts, ends, crossed = joined_spans(detector, texts, digits[picked])
+            alone[picked[crossed]] = True
+            parts.append((picked[found], starts, ends, np.full(len(found), j, dtype=np.int64)))
+        joined = _resolve(kinds, parts, alone)
+        single = np.flatnonzero(alone)
+        if not len(single):
+            return _at_rows(joined, rows)
+        texts = pylist(subset.take(pa.array(single)))
         found: dict[int, list[Span]] = {}
-        single = masks.sum(axis=1) == 1
-        which = masks.argmax(axis=1)
-        for i, (row, text) in enumerate(zip(rows.tolist(), pylist(subset), strict=True)):
-            if single[i]:  # one detector: its spans need no overlap resolution
-                j = which[i]
-                spans = list(detectors[j].finditer(text, int(starts[i, j])))
-            else:
-                key = tuple(masks[i])
-                scanner = self._scanners.get(key)
-                if scanner is None:
-                    picked = [d for d, on in zip(detectors, key, strict=True) if on]
-                    scanner = self._scanners[key] = self._make(picked)
-                spans = scanner.scan(text, starts[i][masks[i]].tolist())
+        for i, text in zip(single.tolist(), texts, strict=True):
+            key = tuple(masks[i])
+            scanner = self._scanners.get(key)
+            if scanner is None:
+                picked = [d for d, on in zip(detectors, key, strict=True) if on]
+                scanner = self._scanners[key] = self._make(picked)
+            spans = scanner.scan(text)
             if spans:
-                found[row] = spans
-        return found
+                found[i] = spans
+        return _at_rows(_merge(joined, ColumnSpans.from_dict(kinds, found)), rows)
+
+
+def _resolve(kinds: tuple[str, ...], parts: list, dropped: np.ndarray) -> ColumnSpans:
+    """Each detector's spans (row, start, end, detector) in one ColumnSpans sorted by row and
+    start, without the rows `dropped`; where detectors' spans overlap in a row, the earlier
+    detector's win (TextScanner.scan)."""
+    if not parts:
+        return ColumnSpans.empty(kinds)
+    rows, starts, ends, detector = (np.concatenate(c) for c in zip(*parts, strict=True))
+    keep = ~dropped[rows]
+    spans = ColumnSpans(kinds, rows[keep], starts[keep], ends[keep], detector[keep])
+    order = np.lexsort((spans.starts, spans.rows))
+    spans = spans.select(order)
+    if not len(spans.rows):
+        return spans
+    # Rows with spans of two or more detectors may overlap: resolved in Python, span by span.
+    first = np.r_[True, spans.rows[1:] != spans.rows[:-1]]
+    group = np.cumsum(first) - 1
+    low = np.minimum.reduceat(spans.detector, np.flatnonzero(first))
+    high = np.maximum.reduceat(spans.detector, np.flatnonzero(first))
+    mixed = (low != high)[group]
+    if not mixed.any():
+        return spans
+    keep = np.ones(len(spans.rows), dtype=bool)
+    where = np.flatnonzero(mixed)
+    by_row: dict[int, list[int]] = {}
+    for i, row in zip(where.tolist(), spans.rows[where].tolist(), strict=True):
+        by_row.setdefault(row, []).append(i)
+    s, e, d = spans.starts.tolist(), spans.ends.tolist(), spans.detector.tolist()
+    for members in by_row.values():
+        taken: list[int] = []
+        for i in sorted(members, key=lambda i: d[i]):  # stable: in order within a detector
+            if all(e[i] <= s[t] or s[i] >= e[t] for t in taken):
+                taken.append(i)
+            else:
+                keep[i] = False
+    return spans.select(keep)
+
+
+def _merge(a: ColumnSpans, b: ColumnSpans) -> ColumnSpans:
+    parts = [(x.rows, x.starts, x.ends, x.detector) for x in (a, b)]
+    rows, starts, ends, detector = (np.concatenate(c) for c in zip(*parts, strict=True))
+    merged = ColumnSpans(a.kinds, rows, starts, ends, detector)
+    return merged.select(np.lexsort((starts, rows)))
+
+
+def _at_rows(spans: ColumnSpans, rows: np.ndarray) -> ColumnSpans:
+    """Spans of a subset's rows at the column's rows."""
+    return spans._replace(rows=rows[spans.rows])

@@ -16,9 +16,10 @@ TRACK_PATTERN = re.compile(r"%B\d{13,19}\^[^^\n]{2,26}\^\d{4}|;\d{13,19}=\d{4}\d
 CVV = Detector(
     "cvv", CVV_PATTERN, may_contain=has_digit, candidate=r"\p{Nd}{3}",
     ascii_candidate=r"(?is)(?:cvv|cvc|cid|security code).*\d{3}", ascii_candidate_digits=3,
+    joinable=True,
 )  # fmt: skip
 TRACK = Detector(
     "track", TRACK_PATTERN, may_contain=lambda text: "^" in text or "=" in text,
     candidate=r"%B\p{Nd}{13,19}\^|;\p{Nd}{13,19}=", ascii_candidate=r"%B\d{13,19}\^|;\d{13,19}=",
-    ascii_candidate_digits=13,
+    ascii_candidate_digits=13, joinable=True,
 )  # fmt: skip

@@ -60,4 +60,5 @@ def _has_word(text: str) -> bool:
 DOB = Detector(
     "dob", PATTERN, _validate, _has_word,
     candidate=r"(?i)dob|d\.o\.b|date of birth|birth|born", span_group="date",
+    joinable=True,
 )  # fmt: skip

@@ -28,4 +28,6 @@ def _validate(match: re.Match[str]) -> bool:
     return iban_is_valid(match.group(0))
 
 
-IBAN = Detector("iban", PATTERN, _validate, has_digit, r"[A-Z]{2}\p{Nd}{2}", r"[A-Z]{2}\d{2}")
+IBAN = Detector(
+    "iban", PATTERN, _validate, has_digit, r"[A-Z]{2}\p{Nd}{2}", r"[A-Z]{2}\d{2}", joinable=True
+)

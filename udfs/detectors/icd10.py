@@ -10,7 +10,7 @@ PATTERN = re.compile(r"\b([A-TV-Z])(\d)([0-9A-Z])(?:\.([0-9A-Z]{1,4}))?\b")
 
 ICD10 = Detector(
     "icd10", PATTERN, may_contain=has_digit, candidate=r"[A-TV-Z]\p{Nd}",
-    ascii_candidate=r"[A-TV-Z]\d",
+    ascii_candidate=r"[A-TV-Z]\d", joinable=True,
 )  # fmt: skip
 
 

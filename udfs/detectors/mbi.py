@@ -16,4 +16,5 @@ PATTERN = re.compile(
 MBI = Detector(
     "mbi", PATTERN, may_contain=has_digit,
     candidate=r"[1-9][A-Z][A-Z0-9][0-9]-?[A-Z][A-Z0-9][0-9]-?[A-Z]{2}[0-9]{2}",
+    joinable=True,
 )  # fmt: skip

@@ -46,6 +46,7 @@ def mrn_detector(pattern: str | list[str] = DEFAULT_MRN_PATTERN) -> Detector:
     return Detector(
         "mrn", compiled, may_contain=has_digit, candidate=ANY_DIGIT,
         ascii_candidate=f"(?:{pattern})", whole=whole,
+        joinable=pattern == DEFAULT_MRN_PATTERN,  # an institution's own may hold anchors
     )  # fmt: skip
 
 

@@ -51,5 +51,8 @@ def _url_is_valid(match: re.Match[str]) -> bool:
 IP = Detector(
     "ip", IP_PATTERN, _ip_is_valid, _may_be_ip,
     candidate=r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|[0-9A-Fa-f]*:[0-9A-Fa-f]*:",
+    joinable=True,
 )  # fmt: skip
-WEB_URL = Detector("url", URL, _url_is_valid, _has_dot, candidate=r"(?i)https?://|www\.")
+WEB_URL = Detector(
+    "url", URL, _url_is_valid, _has_dot, candidate=r"(?i)https?://|www\.", joinable=True
+)

@@ -58,6 +58,7 @@ PHONE = Detector(
     "phone", PATTERN, _validate, has_digit, CANDIDATE,
     r"\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}|\+\d", _whole,
     candidate_lead=4,  # "+1 (" before the area code
+    joinable=True, validate_column=_whole,
 )  # fmt: skip
 
 

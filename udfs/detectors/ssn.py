@@ -42,5 +42,5 @@ def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 SSN = Detector(
     "ssn", PATTERN, _validate, has_digit, CANDIDATE, r"\d{3}[- ]?\d{2}[- ]?\d{4}", _whole,
-    ascii_candidate_digits=9,
+    ascii_candidate_digits=9, joinable=True, validate_column=_whole,
 )  # fmt: skip

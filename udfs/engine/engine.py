@@ -338,7 +338,7 @@ class Engine:
         input_rows = parsed.rows[valid]
         clock = self._lap("validate", clock)
         for name in self.protector.policy.mask_text:  # masking needs every span: scan once
-            batch.spans(name)
+            batch.column_spans(name)
         violations, owners = self._violations(batch, input_rows, values.get("record_id"))
         clock = self._lap("detect", clock)
         protected = self.protector.protect(batch)

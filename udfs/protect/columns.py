@@ -15,8 +15,10 @@ import pyarrow.compute as pc
 from udfs.anonymity.hierarchies import truncate_decimals
 from udfs.arrow import STRING, all_ascii, as_bool, present, pylist, scatter, small
 from udfs.detectors.gps import PLAIN, significant_decimals
+from udfs.detectors.spans import ColumnSpans
 from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
 from udfs.protect.record import ProtectionPolicy
+from udfs.protect.splice import replace_spans, span_texts
 from udfs.protect.tokenize import _LETTERS, COMPACT_FIELDS, TOKEN_CHARS, TokenKey, normalize
 from udfs.rules.batch import BatchView
 
@@ -135,7 +137,7 @@ class ColumnProtector:
                 out[name] = tokenize_column(self.key, name, out[name], name in policy.keep_last4)
         for name, mode in policy.mask_text.items():
             if name in out:
-                out[name] = self._mask(out[name], batch.spans(name), mode)
+                out[name] = self._mask(out[name], batch.column_spans(name), mode)
         for name, decimals in policy.coarsen.items():
             if name in out:
                 same = out[name] is batch.column(name)  # unchanged: its decimals are known
@@ -146,14 +148,42 @@ class ColumnProtector:
                 out[name] = pa.nulls(batch.size, STRING)
         return out
 
-    def _mask(self, column: pa.Array, spans: dict, mode: str) -> pa.Array:
-        chosen = {
-            row: kept
-            for row, found in spans.items()
-            if (kept := [s for s in found if s.kind in self.mask_kinds])
-        }
-        if not chosen:
+    def _mask(self, column: pa.Array, spans: ColumnSpans, mode: str) -> pa.Array:
+        """The column with the spans of the masked kinds replaced: in ASCII values by one
+        splice over the column (udfs.protect.splice), in the others value by value."""
+        spans = spans.select(spans.of_kinds(self.mask_kinds))
+        if not len(spans.rows):
             return column
+        if not all_ascii(column):
+            ascii_rows = as_bool(pc.string_is_ascii(column))
+            other = ~ascii_rows[spans.rows]
+            if other.any():
+                column = self._mask_in_python(column, spans.select(other).as_dict(), mode)
+                spans = spans.select(~other)
+                if not len(spans.rows):
+                    return column
+        rows, values = replace_spans(column, spans, self._replacements(column, spans, mode))
+        return scatter(len(column), rows, values, column)
+
+    def _replacements(self, column: pa.Array, spans: ColumnSpans, mode: str) -> pa.Array:
+        """Per span its placeholder or its text's token (each distinct text of a kind once)."""
+        names = pa.array([placeholder(kind) for kind in spans.kinds], STRING)
+        out = names.take(pa.array(spans.detector))
+        if mode == "placeholder":
+            return out
+        texts = span_texts(column, spans)
+        for d, kind in enumerate(spans.kinds):
+            if kind in NEVER_TOKENIZED:
+                continue
+            where = np.flatnonzero(spans.detector == d)
+            if not len(where):
+                continue
+            encoded = pc.dictionary_encode(texts.take(pa.array(where)))
+            tokens = tokenize_values(self.key, kind, encoded.dictionary).take(encoded.indices)
+            out = scatter(len(out), where, tokens, out)
+        return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+    def _mask_in_python(self, column: pa.Array, chosen: dict, mode: str) -> pa.Array:
         rows = np.array(sorted(chosen), dtype=np.int64)
         texts = pylist(column.take(pa.array(rows)))
         wanted: dict[str, set[str]] = {}

@@ -14,6 +14,7 @@ from udfs.arrow import pylist
 from udfs.detectors import Span, TextScanner
 from udfs.detectors.columns import ColumnScanner, contains_column, present
 from udfs.detectors.fields import in_field_column
+from udfs.detectors.spans import ColumnSpans
 from udfs.rules.base import RecordView
 
 STRING = pa.string()
@@ -49,7 +50,8 @@ class BatchView:
         self.as_of = as_of
         self._micros = dict(micros or {})
         self._column_scanner = ColumnScanner(scanner.detectors)
-        self._spans: dict[tuple[str, int], dict[int, list[Span]]] = {}
+        self._spans: dict[tuple[str, int], ColumnSpans] = {}
+        self._span_dicts: dict[tuple[str, int], dict[int, list[Span]]] = {}
         self._has_kind: dict[tuple[str, frozenset[str]], np.ndarray] = {}
         self._contains: dict[tuple[str, str], np.ndarray] = {}
         self._present: dict[str, np.ndarray] = {}
@@ -85,17 +87,26 @@ class BatchView:
             found = self._contains[key] = in_field_column(detector, self.column(field))
         return found
 
-    def spans(self, field: str, kinds: Iterable[str] | None = None) -> dict[int, list[Span]]:
-        """Row → the scanner's spans in the field (rows without spans are absent). With
-        `kinds`, only the detectors that decide whether those survive run (the others' spans
-        may be missing from the answer)."""
+    def column_spans(self, field: str, kinds: Iterable[str] | None = None) -> ColumnSpans:
+        """The scanner's spans in the field as arrays. With `kinds`, only the detectors that
+        decide whether those survive run (the others' spans may be missing from the answer)."""
         full = len(self._column_scanner.detectors)
         upto = full if kinds is None else self._column_scanner.upto(kinds)
         for key in ((field, full), (field, upto)):
             if key in self._spans:
                 return self._spans[key]
-        found = self._spans[(field, upto)] = self._column_scanner.scan(self.column(field), upto)
+        found = self._column_scanner.scan_columns(self.column(field), upto)
+        self._spans[(field, upto)] = found
         return found
+
+    def spans(self, field: str, kinds: Iterable[str] | None = None) -> dict[int, list[Span]]:
+        """`column_spans` as row → spans (rows without spans absent)."""
+        found = self.column_spans(field, kinds)
+        key = (field, len(found.kinds))
+        as_dict = self._span_dicts.get(key)
+        if as_dict is None:
+            as_dict = self._span_dicts[key] = found.as_dict()
+        return as_dict
 
     def has_kind(self, field: str, kinds: Iterable[str]) -> np.ndarray:
         """Rows whose spans in the field hold one of `kinds`."""
@@ -103,10 +114,7 @@ class BatchView:
         found = self._has_kind.get(key)
         if found is None:
             if (field, len(self._column_scanner.detectors)) in self._spans:
-                spans = self.spans(field)
-                found = np.zeros(self.size, dtype=bool)
-                for row, found_spans in spans.items():
-                    found[row] = any(s.kind in key[1] for s in found_spans)
+                found = self.column_spans(field).rows_with(key[1], self.size)
             else:
                 found = self._column_scanner.has_kind(self.column(field), key[1])
             self._has_kind[key] = found
@@ -141,7 +149,7 @@ class BatchView:
         values = {name: self.texts(name)[row] for name in self.values}
         view = RecordView(values, self.scanner, self.as_of)
         full = len(self._column_scanner.detectors)
-        for (name, upto), spans in self._spans.items():
+        for name, upto in self._spans:
             if upto == full:
-                view._spans[name] = spans.get(row, [])
+                view._spans[name] = self.spans(name).get(row, [])
         return view

@@ -73,6 +73,16 @@ class PhiInFreeText(Rule):
             if found:
                 yield self.violation(field, self._describe(tuple(found), field))
 
+    def _check_rows(self, batch: BatchView, field: str) -> Iterator[Found]:
+        rows, descriptions = [], []
+        for row, spans in batch.spans(field, self.kinds).items():
+            kinds = tuple(sorted({s.kind for s in spans if s.kind in self.kinds}))
+            if kinds:
+                rows.append(row)
+                descriptions.append(self._describe(kinds, field))
+        if rows:
+            yield Found(np.array(rows, dtype=np.int64), field, descriptions)
+
     @staticmethod
     def _describe(kinds: tuple[str, ...], field: str) -> str:
         names = ", ".join(KIND_NAMES.get(k, k) for k in kinds)
@@ -80,15 +90,21 @@ class PhiInFreeText(Rule):
 
     def check_batch(self, batch: BatchView) -> Iterator[Found]:
         for field in self.fields:
-            rows, descriptions = [], []
-            named: dict[tuple[str, ...], str] = {}
-            for row, spans in batch.spans(field, self.kinds).items():
-                kinds = tuple(sorted({s.kind for s in spans if s.kind in self.kinds}))
-                if kinds:
-                    rows.append(row)
-                    text = named.get(kinds)
-                    if text is None:
-                        text = named[kinds] = self._describe(kinds, field)
-                    descriptions.append(text)
-            if rows:
-                yield Found(np.array(rows, dtype=np.int64), field, descriptions)
+            spans = batch.column_spans(field, self.kinds)
+            spans = spans.select(spans.of_kinds(self.kinds))
+            if not len(spans.rows):
+                continue
+            if len(spans.kinds) > 62:  # more detectors than bits: row by row
+                yield from self._check_rows(batch, field)
+                continue
+            # Per row the set of kinds found, as bits; each distinct set described once.
+            first = np.flatnonzero(np.r_[True, spans.rows[1:] != spans.rows[:-1]])
+            sets = np.bitwise_or.reduceat(np.left_shift(1, spans.detector), first)
+            distinct, which = np.unique(sets, return_inverse=True)
+            described = [
+                self._describe(
+                    tuple(sorted(k for i, k in enumerate(spans.kinds) if bits >> i & 1)), field
+                )
+                for bits in distinct.tolist()
+            ]
+            yield Found(spans.rows[first], field, [described[i] for i in which.tolist()])
