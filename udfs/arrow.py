@@ -119,17 +119,32 @@ def digit_counts(column: pa.Array) -> np.ndarray:
 def ends_in(column: pa.Array, chars: str) -> np.ndarray:
     """Values whose first or last byte is one of the ASCII `chars` (null and empty values:
     False): the two ends read off the data buffer, no regex."""
+    return first_byte_in(column, chars) | last_byte_in(column, chars)
+
+
+def _byte_at_in(column: pa.Array, chars: str, last: bool) -> np.ndarray:
     found = np.zeros(len(column), dtype=bool)
     lengths = byte_lengths(column)
     rows = np.flatnonzero(lengths > 0)
     if not len(rows):
         return found
     wanted = np.zeros(256, dtype=bool)
-    wanted[np.frombuffer(chars.encode("ascii"), dtype=np.uint8)] = True
+    wanted[np.frombuffer(chars.encode("latin-1"), dtype=np.uint8)] = True
     data = np.frombuffer(column.buffers()[2], dtype=np.uint8)
     offsets = _offsets(column)
-    found[rows] = wanted[data[offsets[rows]]] | wanted[data[offsets[rows + 1] - 1]]
+    found[rows] = wanted[data[offsets[rows + 1] - 1 if last else offsets[rows]]]
     return found
+
+
+def first_byte_in(column: pa.Array, chars: str) -> np.ndarray:
+    """Values whose first byte is one of `chars` (each a byte value, U+0000–U+00FF; null and
+    empty values: False)."""
+    return _byte_at_in(column, chars, last=False)
+
+
+def last_byte_in(column: pa.Array, chars: str) -> np.ndarray:
+    """Values whose last byte is one of `chars` (as first_byte_in)."""
+    return _byte_at_in(column, chars, last=True)
 
 
 def all_ascii(column: pa.Array) -> bool:

@@ -82,12 +82,19 @@ def contains_column(detector: Detector, column: pa.Array) -> Mask:
         rest = np.flatnonzero(found)
         found[rest] = [detector.contains(t) for t in pylist(column.take(pa.array(rest)))]
         return found
-    found = candidate_mask(detector, column)
-    decided = np.zeros(len(column), dtype=bool)
-    if detector.whole is not None and found.any():
-        decided, whole_found = detector.whole(column)
-        decided &= found
-        found = np.where(decided, whole_found, found)
+    if detector.whole is None:
+        found = candidate_mask(detector, column)
+        decided = np.zeros(len(column), dtype=bool)
+    else:
+        # The common shapes first (exact: no candidate there means not found); the candidate
+        # pass only over the values they leave.
+        decided, found = detector.whole(column)
+        open_rows = np.flatnonzero(~decided)
+        if len(open_rows) == len(column):
+            found = candidate_mask(detector, column)
+        elif len(open_rows):
+            found = found.copy()
+            found[open_rows] = candidate_mask(detector, column.take(pa.array(open_rows)))
     rest = np.flatnonzero(found & ~decided)
     if len(rest):
         texts = pylist(column.take(pa.array(rest)))

@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from udfs.arrow import byte_lengths
 from udfs.detectors.base import Detector, has_digit
 from udfs.detectors.columns import regex_mask
 
@@ -16,6 +16,8 @@ PATTERN = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w-])")
 CANDIDATE = r"\p{Nd}{3}[- ]?\p{Nd}{2}[- ]?\p{Nd}{4}"
 # A whole value of one of these shapes holds exactly one candidate match: the value itself.
 WHOLE = r"^(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})$"
+# Where a separated value's nine digits sit, less where a plain one's do.
+_SEPARATED_SHIFT = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
 
 
 def ssn_is_valid(area: str, group: str, serial: str) -> bool:
@@ -33,9 +35,15 @@ def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     found = np.zeros(len(column), dtype=bool)
     rows = np.flatnonzero(decided)
     if len(rows):
-        digits = pc.replace_substring_regex(column.take(pa.array(rows)), "[- ]", "")
-        number = pc.cast(digits, pa.int64()).to_numpy()
-        area, group, serial = number // 1_000_000, number // 10_000 % 100, number % 10_000
+        # Each shape has its digits at fixed places: read them off the data buffer.
+        data = np.frombuffer(column.buffers()[2], dtype=np.uint8)
+        start = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset + rows]
+        dashed = (byte_lengths(column)[rows] == 11).astype(np.int64)
+        at = start[:, None] + np.arange(9) + dashed[:, None] * _SEPARATED_SHIFT
+        digits = data[at].astype(np.int64) - 48
+        area = digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]
+        group = digits[:, 3] * 10 + digits[:, 4]
+        serial = digits[:, 5:] @ np.array([1000, 100, 10, 1])
         found[rows] = (area != 0) & (area != 666) & (area < 900) & (group != 0) & (serial != 0)
     return decided, found
 

@@ -18,7 +18,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import STRING, as_bool, pylist, take_rows
+from udfs.arrow import STRING, as_bool, byte_lengths, first_byte_in, last_byte_in, pylist, take_rows
 from udfs.pipeline import (
     MAX_LINE_CHARS,
     TOO_DEEP,
@@ -36,6 +36,20 @@ PY_WHITESPACE = (
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _BLANK = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]*$"
+
+
+# A blank line is empty or starts with one of these bytes (an ASCII blank, or the lead byte of
+# a multi-byte one): only such lines go through the _BLANK pattern.
+_BLANK_LEADS = "".join(c for c in PY_WHITESPACE if ord(c) < 128) + "\xc2\xe1\xe2\xe3"
+
+
+def _blank(text: pa.Array) -> np.ndarray:
+    """Lines of only whitespace (what `not line.strip()` says)."""
+    found = first_byte_in(text, _BLANK_LEADS) | (byte_lengths(text) == 0)
+    found &= ~text.is_null().to_numpy(zero_copy_only=False)
+    if found.any():
+        found[found] = as_bool(pc.match_substring_regex(text.filter(pa.array(found)), _BLANK))
+    return found
 
 
 @dataclass
@@ -158,17 +172,27 @@ def parse_lines(lines: pa.Array, paths: pa.Array | str | None, layouts: CsvLayou
     n = len(lines)
     quarantined = Quarantined()
     text, utf8 = _decode(lines, quarantined)
-    text = pc.utf8_rtrim(text, characters="\r\n")
+    if last_byte_in(text, "\r\n").any():
+        text = pc.utf8_rtrim(text, characters="\r\n")
     layout = layouts.of_rows(paths, n)
     unknown = np.flatnonzero(utf8 & (layout < 0))
     for row, line in zip(unknown, pylist(take_rows(text, unknown)), strict=True):
         quarantined.add(row, "no header known for this file", line)
     live = utf8 & (layout >= 0)
-    headers = layouts.headers.take(pa.array(np.maximum(layout, 0)))
-    not_record = as_bool(pc.equal(text, headers)) | as_bool(pc.match_substring_regex(text, _BLANK))
+    if len(layouts.layouts) == 1:
+        not_record = as_bool(pc.equal(text, layouts.headers[0]))
+    else:
+        headers = layouts.headers.take(pa.array(np.maximum(layout, 0)))
+        not_record = as_bool(pc.equal(text, headers))
+    not_record |= _blank(text)
     skipped = int((live & not_record).sum())
     live &= ~not_record
-    too_long = live & as_bool(pc.greater(pc.utf8_length(text), MAX_LINE_CHARS))
+    lengths = byte_lengths(text)  # a line of no more bytes has no more characters
+    too_long = live & (lengths > MAX_LINE_CHARS)
+    if too_long.any():
+        too_long[too_long] = as_bool(
+            pc.greater(pc.utf8_length(text.filter(pa.array(too_long))), MAX_LINE_CHARS)
+        )
     for row in np.flatnonzero(too_long):
         line = text[int(row)].as_py()
         quarantined.add(row, f"line longer than {MAX_LINE_CHARS} characters", line[:1000])
@@ -183,7 +207,7 @@ def parse_lines(lines: pa.Array, paths: pa.Array | str | None, layouts: CsvLayou
             quoted_rows.append(row)
         except csv.Error:
             quarantined.add(row, "malformed CSV quoting", line)
-    plain = text if len(plain_rows) == len(text) else take_rows(text, plain_rows)
+    plain = text if len(plain_rows) == len(text) else text.filter(pa.array(live & ~quoted))
     cells = pc.split_pattern(plain, ",")
     rows = plain_rows
     if quoted_rows:
