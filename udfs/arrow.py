@@ -104,12 +104,23 @@ def digit_counts(column: pa.Array) -> np.ndarray:
     """The ASCII digits in every value (0 for nulls): what `count_substring_regex(column,
     "[0-9]")` counts (a UTF-8 sequence never holds those bytes), by one numpy pass over the
     data buffer instead of a regex per value."""
+    return byte_counts(column, "0123456789")
+
+
+def byte_counts(column: pa.Array, chars: str) -> np.ndarray:
+    """How many of the ASCII `chars` every value holds (0 for nulls), by one numpy pass over
+    the data buffer."""
     if len(column) == 0 or column.buffers()[2] is None:
         return np.zeros(len(column), dtype=np.int64)
     offsets = _offsets(column)
     data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
     running = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum((data >= 48) & (data <= 57), out=running[1:])
+    if chars == "0123456789":
+        np.cumsum((data >= 48) & (data <= 57), out=running[1:])
+    else:
+        wanted = np.zeros(256, dtype=bool)
+        wanted[np.frombuffer(chars.encode("ascii"), dtype=np.uint8)] = True
+        np.cumsum(wanted[data], out=running[1:])
     counts = running[offsets[1:] - offsets[0]] - running[offsets[:-1] - offsets[0]]
     if column.null_count:
         counts[column.is_null().to_numpy(zero_copy_only=False)] = 0

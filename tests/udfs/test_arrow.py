@@ -5,7 +5,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from udfs.arrow import digit_counts, ends_in
+from udfs.arrow import byte_counts, digit_counts, ends_in, first_byte_in, last_byte_in
 from udfs.detectors import BUILTIN
 from udfs.detectors.columns import candidate_mask, regex_mask
 
@@ -14,6 +14,7 @@ TEXTS = [
     "4111 1111 1111 1111", "411111111111", "%B4111111111111111^X", ";4111111111111111=",
     "123-45-6789", "12345678", "cvv 123", "CVC: 12", "card 5500-0000-0000-0004 ok",
     "4111111111111", "123456789", ";4111111111111=",  # exactly at each floor
+    "jo@example.com", "x@y", "%;",
 ]  # fmt: skip
 
 
@@ -32,13 +33,28 @@ def test_ends_in_is_the_edge_regex(start):
     assert ends_in(column, "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f ").tolist() == expected
 
 
-@pytest.mark.parametrize("kind", [k for k, d in BUILTIN.items() if d.ascii_candidate_digits])
-def test_a_digit_floor_never_drops_a_candidate(kind):
-    """Skipping the texts with fewer ASCII digits than the floor gives the full RE2 pass's
-    answer (the floor holds for every match of the pattern)."""
+@pytest.mark.parametrize("start", [0, 4])
+def test_byte_counts_and_the_first_and_last_bytes(start):
+    column = pa.array(TEXTS, pa.string()).slice(start)
+    values = column.to_pylist()
+    assert byte_counts(column, "%;@").tolist() == [
+        sum(c in "%;@" for c in v) if v else 0 for v in values
+    ]
+    assert first_byte_in(column, "%4").tolist() == [bool(v) and v[0] in "%4" for v in values]
+    assert last_byte_in(column, "=9").tolist() == [bool(v) and v[-1] in "=9" for v in values]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [k for k, d in BUILTIN.items() if d.ascii_candidate_digits or d.ascii_candidate_bytes],
+)
+def test_a_digit_floor_or_a_needed_byte_never_drops_a_candidate(kind):
+    """Skipping the texts with fewer ASCII digits than the floor, or without any byte a match
+    needs, gives the full RE2 pass's answer (both hold for every match of the pattern)."""
     detector = BUILTIN[kind]
     texts = [t for t in TEXTS if t is None or t.isascii()] * 20  # above the small-column cut
     column = pa.array(texts, pa.string())
-    expected = regex_mask(column, detector.ascii_candidate)
+    pattern = detector.ascii_candidate or detector.candidate
+    expected = regex_mask(column, pattern)
     assert expected.any() and not expected.all()
     assert np.array_equal(candidate_mask(detector, column, ascii_text=True), expected)

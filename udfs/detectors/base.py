@@ -45,6 +45,9 @@ class Detector:
     # How many ASCII digits any match of `ascii_candidate` holds: ASCII texts with fewer skip
     # its RE2 pass (counted off the buffer: most fields hold no card-length number).
     ascii_candidate_digits: int = 0
+    # ASCII characters of which any candidate match in ASCII text holds one: values without
+    # skip the RE2 pass too ("" when there are none to name).
+    ascii_candidate_bytes: str = ""
     # Whether the pattern may run over many texts joined by line breaks (udfs.detectors.spans):
     # it reads a line break as it reads a text's end. `validate_column(texts)`: (decided, valid) for an
     # array of ASCII match texts (each a whole match), valid being what `validate` answers.

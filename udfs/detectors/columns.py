@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import all_ascii, as_bool, digit_counts, present, pylist, small
+from udfs.arrow import all_ascii, as_bool, byte_counts, digit_counts, present, pylist, small
 from udfs.detectors.base import Detector, Span
 from udfs.detectors.spans import SEPARATOR, ColumnSpans, joined_spans
 
@@ -35,7 +35,12 @@ def _with_digits(
     """`regex_mask(column, pattern)` for a pattern whose every match holds at least `digits`
     ASCII digits: the regex runs only over the values holding that many (`counts`: the
     column's digit_counts, when known)."""
-    rows = np.flatnonzero((digit_counts(column) if counts is None else counts) >= digits)
+    return _where(column, pattern, (digit_counts(column) if counts is None else counts) >= digits)
+
+
+def _where(column: pa.Array, pattern: str, held: Mask) -> Mask:
+    """`regex_mask(column, pattern)`, known False outside `held`."""
+    rows = np.flatnonzero(held)
     if len(rows) == len(column):
         return regex_mask(column, pattern)
     found = np.zeros(len(column), dtype=bool)
@@ -64,6 +69,12 @@ def candidate_mask(
     pattern = candidate_pattern(detector, ascii_text)
     if pattern is None:
         return present(column)
+    if ascii_text and detector.ascii_candidate_bytes:
+        held = byte_counts(column, detector.ascii_candidate_bytes) > 0
+        if detector.ascii_candidate_digits:
+            counts = digit_counts(column) if digits is None else digits
+            held &= counts >= detector.ascii_candidate_digits
+        return _where(column, pattern, held)
     if ascii_text and pattern is detector.ascii_candidate and detector.ascii_candidate_digits:
         return _with_digits(column, pattern, detector.ascii_candidate_digits, digits)
     found = regex_mask(column, pattern)
@@ -143,7 +154,8 @@ class ColumnScanner:
                 found[row] = any(s.kind in kinds for s in spans)
             return found
         ascii_text = all_ascii(column)
-        masks = np.column_stack([candidate_mask(d, column, ascii_text) for d in detectors])
+        digits = digit_counts(column) if ascii_text else None
+        masks = np.column_stack([candidate_mask(d, column, ascii_text, digits) for d in detectors])
         found = np.zeros(len(column), dtype=bool)
         # No candidate of the asked kinds: no span of theirs.
         undecided = masks[:, [d.kind in kinds for d in detectors]].any(axis=1)
@@ -158,9 +170,8 @@ class ColumnScanner:
                     undecided &= ~decided
         rows = np.flatnonzero(undecided)
         if len(rows):
-            spans = self.scan(column.take(pa.array(rows)), upto)
-            for i, found_spans in spans.items():
-                found[rows[i]] = any(s.kind in kinds for s in found_spans)
+            spans = self.scan_columns(column.take(pa.array(rows)), upto)
+            found[rows] = spans.rows_with(kinds, len(rows))
         return found
 
     def _scan_in_python(self, column: pa.Array, detectors: list[Detector]) -> dict[int, list[Span]]:

@@ -21,5 +21,5 @@ CVV = Detector(
 TRACK = Detector(
     "track", TRACK_PATTERN, may_contain=lambda text: "^" in text or "=" in text,
     candidate=r"%B\p{Nd}{13,19}\^|;\p{Nd}{13,19}=", ascii_candidate=r"%B\d{13,19}\^|;\d{13,19}=",
-    ascii_candidate_digits=13, joinable=True,
+    ascii_candidate_digits=13, ascii_candidate_bytes="%;", joinable=True,
 )  # fmt: skip

@@ -38,5 +38,5 @@ CANDIDATE = r"(?s)@.*\."
 EMAIL = Detector(
     "email", PATTERN, _validate, lambda text: "@" in text, CANDIDATE, whole=_whole,
     candidate_lead=64,  # the local part before the '@'
-    joinable=True, validate_column=_whole,
+    joinable=True, validate_column=_whole, ascii_candidate_bytes="@",
 )  # fmt: skip

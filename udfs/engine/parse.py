@@ -207,7 +207,7 @@ def parse_lines(lines: pa.Array, paths: pa.Array | str | None, layouts: CsvLayou
             quoted_rows.append(row)
         except csv.Error:
             quarantined.add(row, "malformed CSV quoting", line)
-    plain = text if len(plain_rows) == len(text) else text.filter(pa.array(live & ~quoted))
+    plain = text if len(plain_rows) == len(text) else take_rows(text, plain_rows)
     cells = pc.split_pattern(plain, ",")
     rows = plain_rows
     if quoted_rows:

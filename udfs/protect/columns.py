@@ -76,12 +76,26 @@ def _fixed_width(rows: np.ndarray) -> pa.Array:
 
 def _last4(values: pa.Array) -> pa.Array:
     """`_` and the last four digits of each value (null where it has fewer than four)."""
-    digits = pc.replace_substring_regex(values, "[^0-9]", "")
-    enough = as_bool(pc.greater_equal(pc.utf8_length(digits), 4))
-    tails = pc.binary_join_element_wise("_", pc.utf8_slice_codeunits(digits, -4), "")
-    out = pc.if_else(pa.array(enough), tails, pa.nulls(len(values), STRING))
+    out = pa.nulls(len(values), STRING)
+    data = values.buffers()[2]
+    if data is not None and len(values):
+        # The m-th digit of the data sits just before the first place its running count is m.
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
+        offsets = offsets[values.offset : values.offset + len(values) + 1].astype(np.int64)
+        used = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+        running = np.zeros(len(used) + 1, dtype=np.int64)
+        np.cumsum((used >= 48) & (used <= 57), out=running[1:])
+        before, after = running[offsets[:-1] - offsets[0]], running[offsets[1:] - offsets[0]]
+        if values.null_count:
+            after = np.where(values.is_null().to_numpy(zero_copy_only=False), before, after)
+        rows = np.flatnonzero(after - before >= 4)
+        if len(rows):
+            wanted = after[rows, None] - 3 + np.arange(4)
+            tails = used[np.searchsorted(running, wanted, "left") - 1]
+            marks = np.full((len(rows), 1), ord("_"), dtype=np.uint8)
+            out = scatter(len(values), rows, _fixed_width(np.hstack([marks, tails])))
     if not all_ascii(values):
-        rows = np.flatnonzero(~as_bool(pc.string_is_ascii(values)))
+        rows = np.flatnonzero(as_bool(pc.invert(pc.string_is_ascii(values))))
         fixed = []
         for value in pylist(values.take(pa.array(rows))):
             found = [c for c in value if c.isdigit()]
