@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from udfs.anonymity.hierarchies import truncate_decimals
-from udfs.arrow import STRING, all_ascii, as_bool, present, pylist, scatter, small
+from udfs.arrow import STRING, all_ascii, as_bool, ends_in, present, pylist, scatter, small
 from udfs.detectors.gps import PLAIN, significant_decimals
 from udfs.detectors.spans import ColumnSpans
 from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
@@ -25,29 +25,65 @@ from udfs.rules.batch import BatchView
 # What str.strip() removes from an ASCII string.
 _ASCII_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _SEPARATORS = " -.()"  # what normalize() removes from numbers
+_UPPER = np.arange(256, dtype=np.uint8)
+_UPPER[ord("a") : ord("z") + 1] -= 32
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[ord("A") : ord("Z") + 1] += 32
 _LETTER_CODES = np.frombuffer(_LETTERS.encode(), dtype=np.uint8)
-_BIT_WEIGHTS = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
+# Two letters per 10 bits, as little-endian pairs of bytes (udfs.protect.tokenize._PAIRS).
+_PAIR_CODES = _LETTER_CODES[np.arange(1024) >> 5].astype("<u2") | (
+    _LETTER_CODES[np.arange(1024) & 31].astype("<u2") << 8
+)
 
 
 def normalize_column(field: str, values: pa.Array) -> pa.Array:
-    """`normalize(field, value)` per value: Arrow's ASCII kernels for ASCII text, Python's own
-    string methods for the rest (their Unicode rules differ)."""
-    out = pc.utf8_trim(values, characters=_ASCII_SPACE)
-    used = _used_bytes(out)
+    """`normalize(field, value)` per value: numpy over the data buffer or Arrow's ASCII kernels
+    for ASCII text, Python's own string methods for the rest (their Unicode rules differ)."""
+    out = values
+    if ends_in(values, _ASCII_SPACE).any():
+        out = pc.utf8_trim(values, characters=_ASCII_SPACE)
     if field in COMPACT_FIELDS:
-        for separator in _SEPARATORS:
-            if used[ord(separator)]:  # a pass only for the separators the batch holds at all
-                out = pc.replace_substring(out, separator, "")
-        out = pc.ascii_upper(out)
+        if not out.null_count:
+            out = _rewrite_bytes(out, _UPPER, drop=_SEPARATORS)
+        else:
+            used = _used_bytes(out)
+            for separator in _SEPARATORS:
+                if used[ord(separator)]:  # a pass only for the separators held at all
+                    out = pc.replace_substring(out, separator, "")
+            out = pc.ascii_upper(out)
     elif field == "email":
-        out = pc.ascii_lower(out)
-    elif used[ord("@")]:
+        out = _rewrite_bytes(out, _LOWER) if not out.null_count else pc.ascii_lower(out)
+    elif _used_bytes(out)[ord("@")]:
         out = pc.if_else(pc.match_substring(out, "@"), pc.ascii_lower(out), out)
     if not all_ascii(values):
-        rows = np.flatnonzero(~as_bool(pc.string_is_ascii(values)))
+        rows = np.flatnonzero(as_bool(pc.invert(pc.string_is_ascii(values))))
         fixed = [normalize(field, v) for v in pylist(values.take(pa.array(rows)))]
         out = scatter(len(values), rows, pa.array(fixed, STRING), out)
     return out
+
+
+def _rewrite_bytes(column: pa.Array, table: np.ndarray, drop: str = "") -> pa.Array:
+    """A column without nulls with every byte mapped through `table` and the ASCII `drop`
+    bytes removed: numpy over the data buffer (UTF-8 sequences never hold ASCII bytes, and a
+    table changing only ASCII bytes leaves them valid)."""
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)
+    offsets = offsets[column.offset : column.offset + len(column) + 1]
+    data = column.buffers()[2]
+    if data is None or not len(column):
+        return column
+    used = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    offsets = offsets - offsets[0]
+    if drop:
+        keep = np.ones(256, dtype=bool)
+        keep[np.frombuffer(drop.encode("ascii"), dtype=np.uint8)] = False
+        kept = keep[used]
+        running = np.zeros(len(used) + 1, dtype=np.int32)
+        np.cumsum(kept, out=running[1:])
+        offsets = running[offsets]
+        used = used[kept]
+    return pa.StringArray.from_buffers(
+        len(column), pa.py_buffer(offsets.tobytes()), pa.py_buffer(table[used].tobytes())
+    )
 
 
 def _used_bytes(column: pa.Array) -> np.ndarray:
@@ -59,10 +95,16 @@ def _used_bytes(column: pa.Array) -> np.ndarray:
 
 
 def _letters(digests: bytes, count: int) -> np.ndarray:
-    """The first 80 bits of each digest as 16 letters (udfs.protect.tokenize._letters)."""
+    """The first 80 bits of each digest as 16 letters (udfs.protect.tokenize._letters): each
+    half of the 80 bits is five bytes, read as four 10-bit indices into the table of pairs."""
     heads = np.frombuffer(digests, dtype=np.uint8).reshape(count, 32)[:, :10]
-    bits = np.unpackbits(heads, axis=1).reshape(count, TOKEN_CHARS, 5)
-    return _LETTER_CODES[bits @ _BIT_WEIGHTS]
+    b = heads.reshape(count, 2, 5).astype(np.uint16)
+    tens = np.empty((count, 2, 4), dtype=np.uint16)
+    tens[:, :, 0] = (b[:, :, 0] << 2) | (b[:, :, 1] >> 6)
+    tens[:, :, 1] = ((b[:, :, 1] & 63) << 4) | (b[:, :, 2] >> 4)
+    tens[:, :, 2] = ((b[:, :, 2] & 15) << 6) | (b[:, :, 3] >> 2)
+    tens[:, :, 3] = ((b[:, :, 3] & 3) << 8) | b[:, :, 4]
+    return _PAIR_CODES[tens.reshape(count, 8)].view(np.uint8).reshape(count, TOKEN_CHARS)
 
 
 def _fixed_width(rows: np.ndarray) -> pa.Array:
@@ -113,8 +155,10 @@ def tokenize_values(
     messages = pc.binary_join_element_wise(f"{field}\x00", normalize_column(field, values), "")
     digests = key.digests_of_binary(pc.cast(messages, pa.binary()))
     prefix = np.frombuffer(f"tok_{field}_{key.prefix}".encode(), dtype=np.uint8)
-    letters = _letters(digests, len(values))
-    tokens = _fixed_width(np.hstack([np.broadcast_to(prefix, (len(values), len(prefix))), letters]))
+    rows = np.empty((len(values), len(prefix) + TOKEN_CHARS), dtype=np.uint8)
+    rows[:, : len(prefix)] = prefix
+    rows[:, len(prefix) :] = _letters(digests, len(values))
+    tokens = _fixed_width(rows)
     if keep_last4:
         tails = _last4(values)
         tokens = pc.binary_join_element_wise(tokens, pc.fill_null(tails, ""), "")

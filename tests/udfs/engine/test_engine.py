@@ -77,7 +77,8 @@ def generated(request, tmp_path_factory):
     return domain, out
 
 
-def test_csv_lines_give_the_reference_outputs(generated):
+def test_csv_lines_give_the_reference_outputs(generated, monkeypatch):
+    monkeypatch.setattr("udfs.engine.parse.SPLIT_ROWS", 3_000)  # a batch split in three parts
     domain, out = generated
     (schema, rules, as_of, key), _ = _args(domain)
     data = (out / "records.csv").read_bytes().split(b"\n")
@@ -159,8 +160,10 @@ def _bad_lines() -> list[bytes]:
 
 
 @pytest.mark.parametrize("small_batch", [0, 256])  # RE2 fast paths, or Python for a small column
-def test_every_kind_of_bad_csv_line_gets_the_reference_answer(monkeypatch, small_batch):
+@pytest.mark.parametrize("split_rows", [16_384, 5])  # lines split in one part, or in many
+def test_every_kind_of_bad_csv_line_gets_the_reference_answer(monkeypatch, small_batch, split_rows):
     monkeypatch.setattr("udfs.arrow.SMALL_BATCH", small_batch)
+    monkeypatch.setattr("udfs.engine.parse.SPLIT_ROWS", split_rows)
     (schema, rules, as_of, key), _ = _args("healthcare")
     lines = _bad_lines()
     options = {"alert_min_severity": "high", "window_keys": True}
