@@ -127,6 +127,25 @@ def byte_counts(column: pa.Array, chars: str) -> np.ndarray:
     return counts
 
 
+def holds_pair(column: pa.Array, pair: str) -> np.ndarray:
+    """Values holding the two ASCII characters `pair` one after the other (null: False), by
+    numpy over the data buffer."""
+    found = np.zeros(len(column), dtype=bool)
+    if len(column) == 0 or column.buffers()[2] is None:
+        return found
+    offsets = _offsets(column)
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    first, second = pair.encode("ascii")
+    at = np.flatnonzero((data[:-1] == first) & (data[1:] == second)) + offsets[0]
+    if len(at):
+        rows = np.searchsorted(offsets, at, side="right") - 1
+        inside = at + 1 < offsets[rows + 1]  # both characters in the same value
+        found[rows[inside]] = True
+    if column.null_count:
+        found &= column.is_valid().to_numpy(zero_copy_only=False)
+    return found
+
+
 def ends_in(column: pa.Array, chars: str) -> np.ndarray:
     """Values whose first or last byte is one of the ASCII `chars` (null and empty values:
     False): the two ends read off the data buffer, no regex."""

@@ -5,7 +5,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from udfs.arrow import byte_counts, digit_counts, ends_in, first_byte_in, last_byte_in
+from udfs.arrow import (
+    byte_counts,
+    digit_counts,
+    ends_in,
+    first_byte_in,
+    holds_pair,
+    last_byte_in,
+)
 from udfs.detectors import BUILTIN
 from udfs.detectors.columns import candidate_mask, regex_mask
 
@@ -58,3 +65,11 @@ def test_a_digit_floor_or_a_needed_byte_never_drops_a_candidate(kind):
     expected = regex_mask(column, pattern)
     assert expected.any() and not expected.all()
     assert np.array_equal(candidate_mask(detector, column, ascii_text=True), expected)
+
+
+@pytest.mark.parametrize("start", [0, 1, 6])
+def test_holds_pair_finds_the_two_characters_within_one_value(start):
+    texts = [*TEXTS, "a.", ".b", "x..y", "..", ".", "", None, "a. .b", "ü..", "."]
+    column = pa.array(texts, pa.string()).slice(start)
+    expected = [v is not None and ".." in v for v in column.to_pylist()]
+    assert holds_pair(column, "..").tolist() == expected

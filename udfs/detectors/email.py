@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
+from udfs.arrow import holds_pair
 from udfs.detectors.base import Detector
 from udfs.detectors.columns import regex_mask
 
@@ -27,9 +28,11 @@ def _validate(match: re.Match[str]) -> bool:
 
 
 def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    shaped = regex_mask(column, WHOLE)
-    dotted = regex_mask(column, r"^[^@]*\.\.")
-    return shaped & ~dotted, shaped & ~dotted
+    found = regex_mask(column, WHOLE)
+    dotted = np.flatnonzero(found & holds_pair(column, ".."))  # a '..' before the '@'?
+    if len(dotted):
+        found[dotted] = ~regex_mask(column.take(pa.array(dotted)), r"^[^@]*\.\.")
+    return found, found.copy()
 
 
 # A match has an '@' and, after it, a '.' (before its top-level domain).

@@ -75,10 +75,17 @@ def _plain_decimals(column: pa.Array) -> np.ndarray:
     return np.where((dot >= 0) & (last > dot), last - dot, 0)
 
 
-def significant_decimals(column: pa.Array) -> np.ndarray:
+def plain_mask(column: pa.Array) -> np.ndarray:
+    """The values of the PLAIN shape (none judged so for a small column: Python is quicker)."""
+    return np.zeros(len(column), dtype=bool) if small(column) else regex_mask(column, PLAIN)
+
+
+def significant_decimals(column: pa.Array, plain: np.ndarray | None = None) -> np.ndarray:
     """Per value, its significant decimals (see _significant): `> allowed` is precision beyond
-    what is allowed, for any `allowed`."""
-    plain = np.zeros(len(column), dtype=bool) if small(column) else regex_mask(column, PLAIN)
+    what is allowed, for any `allowed`. `plain`: values known to be of the PLAIN shape (any
+    subset of them: the others are read by Python)."""
+    if plain is None:
+        plain = plain_mask(column)
     found = np.full(len(column), -1, dtype=np.int64)
     if plain.any():
         found[plain] = _plain_decimals(column)[plain]

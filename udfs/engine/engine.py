@@ -334,7 +334,8 @@ class Engine:
             name: (np.ones(len(valid), dtype=bool), us[valid])
             for name, us in validated.micros.items()
         }
-        batch = BatchView(values, len(valid), self.rules.scanner, self.as_of, micros)
+        plain = {name: mask[valid] for name, mask in validated.plain.items()}
+        batch = BatchView(values, len(valid), self.rules.scanner, self.as_of, micros, plain)
         input_rows = parsed.rows[valid]
         clock = self._lap("validate", clock)
         for name in self.protector.policy.mask_text:  # masking needs every span: scan once

@@ -3,7 +3,7 @@ first bad field in schema order deciding, computed a field at a time for the who
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +24,9 @@ _LIMITS = {"latitude": 90.0, "longitude": 180.0}
 class Validated:
     reasons: np.ndarray  # object: the quarantine reason per row, None where valid
     micros: dict[str, np.ndarray]  # per timestamp field: µs since the epoch (0 where empty)
+    # Per coordinate field: the rows whose value is a plain decimal (-?d{1,3}(.d+)?), which is
+    # what udfs.detectors.gps reads without Python.
+    plain: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def valid(self) -> np.ndarray:
@@ -35,17 +38,20 @@ def _fallback(column: pa.Array, rows: np.ndarray, kind: str, valid: np.ndarray) 
         valid[row] = _is_valid(kind, text)
 
 
-def type_valid(kind: str, column: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
-    """(valid, µs for timestamps) for non-empty values of one field type."""
+def type_valid(
+    kind: str, column: pa.Array
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(valid, µs for timestamps, plain shape for coordinates) for non-empty values of one field
+    type."""
     if kind == "timestamp":
-        return parse_timestamps(column)
+        return (*parse_timestamps(column), None)
     if kind == "date":
-        return dates_valid(column), None
+        return dates_valid(column), None, None
     if kind == "boolean":
         fast = as_bool(pc.is_in(column, pa.array(["true", "false"])))
         valid = fast.copy()
         _fallback(column, np.flatnonzero(~fast), kind, valid)
-        return valid, None
+        return valid, None, None
     pattern = _DECIMAL if kind == "decimal" else _COORDINATE
     fast = np.zeros(len(column), dtype=bool) if small(column) else matches(column, pattern)
     valid = fast.copy()
@@ -54,13 +60,14 @@ def type_valid(kind: str, column: pa.Array) -> tuple[np.ndarray, np.ndarray | No
         numbers = pc.cast(column.take(pa.array(rows)), pa.float64()).to_numpy()
         valid[rows] = np.abs(numbers) <= _LIMITS[kind]
     _fallback(column, np.flatnonzero(~fast), kind, valid)
-    return valid, None
+    return valid, None, fast if kind in _LIMITS else None
 
 
 def validate_columns(values: dict[str, pa.Array | None], schema: DomainSchema, n: int) -> Validated:
     reasons = np.full(n, None, dtype=object)
     open_rows = np.ones(n, dtype=bool)  # no reason yet
     micros: dict[str, np.ndarray] = {}
+    plain: dict[str, np.ndarray] = {}
     for spec in schema.fields:
         column = values.get(spec.name)
         lengths = byte_lengths(column) if column is not None else np.zeros(n, dtype=np.int64)
@@ -82,7 +89,7 @@ def validate_columns(values: dict[str, pa.Array | None], schema: DomainSchema, n
         if spec.type in ("string", "text"):
             continue
         rows = np.flatnonzero(~empty & open_rows)
-        valid, us = type_valid(spec.type, column.take(pa.array(rows)))
+        valid, us, shaped = type_valid(spec.type, column.take(pa.array(rows)))
         failed = rows[~valid]
         reasons[failed] = f"invalid {spec.name}: {_PROBLEM[spec.type]}"
         open_rows[failed] = False
@@ -90,4 +97,7 @@ def validate_columns(values: dict[str, pa.Array | None], schema: DomainSchema, n
             field_us = np.zeros(n, dtype=np.int64)
             field_us[rows] = us
             micros[spec.name] = field_us
-    return Validated(reasons, micros)
+        if shaped is not None:
+            plain[spec.name] = np.zeros(n, dtype=bool)
+            plain[spec.name][rows] = shaped
+    return Validated(reasons, micros, plain)

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from udfs.anonymity.hierarchies import truncate_decimals
 from udfs.arrow import STRING, all_ascii, as_bool, ends_in, present, pylist, scatter, small
-from udfs.detectors.gps import PLAIN, significant_decimals
+from udfs.detectors.gps import plain_mask, significant_decimals
 from udfs.detectors.spans import ColumnSpans
 from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
 from udfs.protect.record import ProtectionPolicy
@@ -198,9 +198,11 @@ class ColumnProtector:
                 out[name] = self._mask(out[name], batch.column_spans(name), mode)
         for name, decimals in policy.coarsen.items():
             if name in out:
-                same = out[name] is batch.column(name)  # unchanged: its decimals are known
-                known = batch.decimals(name) if same else None
-                out[name] = coarsen_column(out[name], decimals, known)
+                if out[name] is batch.column(name):  # unchanged: its decimals are known
+                    found = batch.decimals(name), batch.plain(name)
+                    out[name] = coarsen_column(out[name], decimals, *found)
+                else:
+                    out[name] = coarsen_column(out[name], decimals)
         for name in policy.drop:
             if name in out:
                 out[name] = pa.nulls(batch.size, STRING)
@@ -270,12 +272,17 @@ class ColumnProtector:
 
 
 def coarsen_column(
-    column: pa.Array, decimals: int, significant: np.ndarray | None = None
+    column: pa.Array,
+    decimals: int,
+    significant: np.ndarray | None = None,
+    plain: np.ndarray | None = None,
 ) -> pa.Array:
     """Coordinates more precise than `decimals` cut to that many (truncate_decimals);
-    `significant`: the column's significant decimals, when already known."""
+    `significant`, `plain`: the column's significant decimals and plain values, when known."""
+    if plain is None:
+        plain = plain_mask(column)
     if significant is None:
-        significant = significant_decimals(column)
+        significant = significant_decimals(column, plain)
     precise = significant > decimals
     rows = np.flatnonzero(precise)
     if not len(rows):
@@ -284,7 +291,7 @@ def coarsen_column(
     if small(values):
         fixed = [truncate_decimals(v, decimals) for v in pylist(values)]
         return scatter(len(column), rows, pa.array(fixed, STRING), column)
-    plain = as_bool(pc.match_substring_regex(values, PLAIN))
+    plain = plain[rows]
     cut = rf"^(-?\d+\.\d{{{decimals}}})\d*$" if decimals else r"^(-?\d+)\.\d*$"
     out = pc.replace_substring_regex(values, cut, r"\1")
     if not plain.all():

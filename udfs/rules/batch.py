@@ -43,6 +43,7 @@ class BatchView:
         scanner: TextScanner,
         as_of: datetime,
         micros: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+        plain: dict[str, np.ndarray] | None = None,
     ):
         self.values = values
         self.size = size
@@ -56,6 +57,7 @@ class BatchView:
         self._contains: dict[tuple[str, str], np.ndarray] = {}
         self._present: dict[str, np.ndarray] = {}
         self._decimals: dict[str, np.ndarray] = {}
+        self._plain = dict(plain or {})  # coordinate fields: rows known to be plain decimals
         self._texts: dict[str, list[str | None]] = {}
 
     def column(self, field: str) -> pa.Array:
@@ -126,7 +128,19 @@ class BatchView:
         if found is None:
             from udfs.detectors.gps import significant_decimals
 
-            found = self._decimals[field] = significant_decimals(self.column(field))
+            column = self.column(field)
+            found = significant_decimals(column, self.plain(field))
+            self._decimals[field] = found
+        return found
+
+    def plain(self, field: str) -> np.ndarray:
+        """Rows whose coordinate is a plain decimal (udfs.detectors.gps.PLAIN; a subset of them
+        where validation said so)."""
+        found = self._plain.get(field)
+        if found is None:
+            from udfs.detectors.gps import plain_mask
+
+            found = self._plain[field] = plain_mask(self.column(field))
         return found
 
     def micros(self, field: str) -> tuple[np.ndarray, np.ndarray]:
