@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import as_bool, digit_counts, ends_in, present, pylist, small
+from udfs.arrow import all_ascii, as_bool, digit_counts, ends_in, present, pylist, small
 from udfs.detectors.base import Detector, has_digit
 from udfs.detectors.columns import contains_column, regex_mask
 from udfs.detectors.phone import phone_in_field
@@ -61,7 +61,9 @@ def in_field_column(detector: Detector, column: pa.Array) -> np.ndarray:
         rows = np.flatnonzero(found)
         found[rows] = _python_rows(column, rows, judge)
         return found
-    ascii_rows = as_bool(pc.string_is_ascii(column)) & present(column)
+    ascii_rows = present(column)
+    if not all_ascii(column):
+        ascii_rows &= as_bool(pc.string_is_ascii(column))
     python = present(column) & (~ascii_rows | ends_in(column, _EDGE))
     fast = ascii_rows & ~python
     if detector.kind == "mrn":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from udfs.arrow import pylist, small
+from udfs.arrow import byte_lengths, pylist, small
 from udfs.detectors.columns import present, regex_mask
 
 # A plain coordinate; `f` is its fraction without trailing zeros (what adds precision).
@@ -55,24 +56,13 @@ def _significant(value: str | None) -> int:
 
 def _plain_decimals(column: pa.Array) -> np.ndarray:
     """For values of the PLAIN shape (ASCII): the digits after the '.' up to the last non-zero
-    one, read off the data buffer with numpy (other values get meaningless numbers)."""
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[
-        column.offset : column.offset + len(column) + 1
-    ].astype(np.int64)
-    data = column.buffers()[2]
-    if data is None or offsets[-1] == offsets[0]:
-        return np.zeros(len(column), dtype=np.int64)
-    used = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    owner = np.repeat(np.arange(len(column)), np.diff(offsets))
-    dot = np.full(len(column), -1, dtype=np.int64)
-    dots = np.flatnonzero(used == ord("."))
-    dot[owner[dots]] = dots
-    last = np.full(len(column), -1, dtype=np.int64)
-    nonzero = np.flatnonzero((used >= ord("1")) & (used <= ord("9")))
-    holders = owner[nonzero]
-    final = np.flatnonzero(np.diff(holders, append=-1) != 0)  # each value's last one
-    last[holders[final]] = nonzero[final]
-    return np.where((dot >= 0) & (last > dot), last - dot, 0)
+    one — where the value ends once its trailing zeros are cut, less where its '.' is (other
+    values get meaningless numbers)."""
+    if len(column) == 0:
+        return np.zeros(0, dtype=np.int64)
+    dot = pc.find_substring(column, ".").fill_null(-1).to_numpy(zero_copy_only=False)
+    ends = byte_lengths(pc.utf8_rtrim(column, characters="0"))
+    return np.where(dot >= 0, np.maximum(ends - dot - 1, 0), 0).astype(np.int64)
 
 
 def plain_mask(column: pa.Array) -> np.ndarray:

@@ -29,10 +29,6 @@ _DATE = r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})$"
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-def _ints(parts: pa.StructArray, name: str) -> np.ndarray:
-    return pc.cast(parts.field(name), pa.int64()).to_numpy()
-
-
 def _calendar_ok(y: np.ndarray, mo: np.ndarray, d: np.ndarray) -> np.ndarray:
     month = np.clip(mo, 0, 12)
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
@@ -131,8 +127,12 @@ def dates_valid(column: pa.Array) -> np.ndarray:
         matched = pc.match_substring_regex(column, _DATE).fill_null(False).to_numpy(False)
     rows = np.flatnonzero(matched)
     if len(rows):
-        parts = pc.extract_regex(column.take(pa.array(rows)), _DATE)
-        valid[rows] = _calendar_ok(_ints(parts, "y"), _ints(parts, "mo"), _ints(parts, "d"))
+        # The digits at fixed places of each matched value's UTF-8 (the shape is all ASCII).
+        offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset :]
+        data = np.frombuffer(column.buffers()[2], dtype=np.uint8)
+        begin = offsets[rows].astype(np.int64)
+        y, mo, d = _digits(data, begin, 4), _digits(data, begin + 5, 2), _digits(data, begin + 8, 2)
+        valid[rows] = _calendar_ok(y, mo, d)
     rest = np.flatnonzero(~matched & ~column.is_null().to_numpy(False))
     for row, text in zip(rest, strings_at(column, rest), strict=True):
         valid[row] = _is_valid("date", text)

@@ -89,7 +89,8 @@ def validate_columns(values: dict[str, pa.Array | None], schema: DomainSchema, n
         if spec.type in ("string", "text"):
             continue
         rows = np.flatnonzero(~empty & open_rows)
-        valid, us, shaped = type_valid(spec.type, column.take(pa.array(rows)))
+        subset = column if len(rows) == n else column.take(pa.array(rows))
+        valid, us, shaped = type_valid(spec.type, subset)
         failed = rows[~valid]
         reasons[failed] = f"invalid {spec.name}: {_PROBLEM[spec.type]}"
         open_rows[failed] = False
