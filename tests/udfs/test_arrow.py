@@ -10,6 +10,7 @@ from udfs.arrow import (
     digit_counts,
     ends_in,
     first_byte_in,
+    holds_any,
     holds_pair,
     last_byte_in,
 )
@@ -73,3 +74,10 @@ def test_holds_pair_finds_the_two_characters_within_one_value(start):
     column = pa.array(texts, pa.string()).slice(start)
     expected = [v is not None and ".." in v for v in column.to_pylist()]
     assert holds_pair(column, "..").tolist() == expected
+
+
+@pytest.mark.parametrize("start", [0, 2])
+def test_holds_any_is_a_count_above_zero(start):
+    column = pa.array(TEXTS, pa.string()).slice(start)
+    for chars in ("%;", "@", '"', "0"):
+        assert holds_any(column, chars).tolist() == (byte_counts(column, chars) > 0).tolist()

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import all_ascii, as_bool, byte_counts, digit_counts, present, pylist, small
+from udfs.arrow import all_ascii, as_bool, digit_counts, holds_any, present, pylist, small
 from udfs.detectors.base import Detector, Span
 from udfs.detectors.spans import SEPARATOR, ColumnSpans, joined_spans
 
@@ -70,7 +70,7 @@ def candidate_mask(
     if pattern is None:
         return present(column)
     if ascii_text and detector.ascii_candidate_bytes:
-        held = byte_counts(column, detector.ascii_candidate_bytes) > 0
+        held = holds_any(column, detector.ascii_candidate_bytes)
         if detector.ascii_candidate_digits:
             counts = digit_counts(column) if digits is None else digits
             held &= counts >= detector.ascii_candidate_digits

@@ -18,7 +18,16 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from udfs.arrow import STRING, as_bool, byte_lengths, first_byte_in, last_byte_in, pylist, take_rows
+from udfs.arrow import (
+    STRING,
+    as_bool,
+    byte_lengths,
+    first_byte_in,
+    holds_any,
+    last_byte_in,
+    pylist,
+    take_rows,
+)
 from udfs.pipeline import (
     MAX_LINE_CHARS,
     TOO_DEEP,
@@ -156,21 +165,6 @@ class CsvLayouts:
         return known[codes]
 
 
-def _holds_byte(text: pa.Array, byte: int) -> np.ndarray:
-    """Rows whose UTF-8 holds the given byte: numpy over the data buffer, no pass per row."""
-    found = np.zeros(len(text), dtype=bool)
-    data = text.buffers()[2]
-    if data is None or not len(text):
-        return found
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
-        text.offset : text.offset + len(text) + 1
-    ]
-    at = np.flatnonzero(np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] == byte)
-    if len(at):
-        found[np.unique(np.searchsorted(offsets, at + offsets[0], side="right") - 1)] = True
-    return found
-
-
 def parse_lines(lines: pa.Array, paths: pa.Array | str | None, layouts: CsvLayouts) -> Parsed:
     n = len(lines)
     quarantined = Quarantined()
@@ -215,7 +209,7 @@ def _split(
     faster over 16,000 lines than over 50,000, whose cells no longer fit the CPU's caches)."""
     piece = text.slice(start, end - start)
     live = live[start:end]
-    quoted = live & _holds_byte(piece, ord('"'))
+    quoted = live & holds_any(piece, '"')
     plain_rows = np.flatnonzero(live & ~quoted)
     # Lines with a quote: Python's csv module, as per record.
     quoted_rows, quoted_cells = [], []

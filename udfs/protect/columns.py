@@ -125,14 +125,14 @@ def _last4(values: pa.Array) -> pa.Array:
         offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
         offsets = offsets[values.offset : values.offset + len(values) + 1].astype(np.int64)
         used = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
-        running = np.zeros(len(used) + 1, dtype=np.int64)
-        np.cumsum((used >= 48) & (used <= 57), out=running[1:])
+        running = np.zeros(len(used) + 1, dtype=np.int32)  # int64 sums are ~10x slower
+        np.cumsum((used - np.uint8(48)) < 10, out=running[1:])
         before, after = running[offsets[:-1] - offsets[0]], running[offsets[1:] - offsets[0]]
         if values.null_count:
             after = np.where(values.is_null().to_numpy(zero_copy_only=False), before, after)
         rows = np.flatnonzero(after - before >= 4)
         if len(rows):
-            wanted = after[rows, None] - 3 + np.arange(4)
+            wanted = (after[rows, None] - 3 + np.arange(4)).astype(np.int32)
             tails = used[np.searchsorted(running, wanted, "left") - 1]
             marks = np.full((len(rows), 1), ord("_"), dtype=np.uint8)
             out = scatter(len(values), rows, _fixed_width(np.hstack([marks, tails])))

@@ -1,6 +1,10 @@
+import random
+import re
+
+import pyarrow as pa
 import pytest
 
-from udfs.detectors.card import CARD, card_is_valid, card_issuer, luhn_is_valid
+from udfs.detectors.card import CARD, WHOLE, _whole, card_is_valid, card_issuer, luhn_is_valid
 
 
 @pytest.mark.parametrize(
@@ -50,3 +54,29 @@ def test_lookalikes_are_not_cards(number):
 )
 def test_find_in_free_text(text, found):
     assert [text[s.start : s.end] for s in CARD.find(text)] == found
+
+
+def _with_check_digit(body: str) -> str:
+    return next(body + d for d in "0123456789" if luhn_is_valid(body + d))
+
+
+def test_whole_values_are_judged_as_card_is_valid_judges_them():
+    rng = random.Random(8)
+    prefixes = ["4", "51", "55", "56", "2221", "2720", "2721", "34", "37", "6011", "644", "65",
+                "622126", "622925", "622926", "3528", "3589", "300", "305", "306", "36", "38"]  # fmt: skip
+    values = []
+    for _ in range(4_000):
+        length = rng.randint(11, 21)
+        body = rng.choice(prefixes) + "".join(rng.choices("0123456789", k=length))
+        number = _with_check_digit(body[: length - 1]) if rng.random() < 0.7 else body[:length]
+        if rng.random() < 0.3:  # in groups
+            sep = rng.choice(" -")
+            number = sep.join(number[i : i + 4] for i in range(0, len(number), 4))
+        values.append(number)
+    values += ["", "4111 1111 1111 1111", "4111-1111-1111-1111x", None]
+    decided, found = _whole(pa.array(values))
+    for value, d, f in zip(values, decided, found, strict=True):
+        assert d == (value is not None and re.fullmatch(WHOLE, value) is not None), value
+        if d:
+            assert f == card_is_valid(value), value
+    assert 500 < found.sum() < 3_500  # both answers are common
