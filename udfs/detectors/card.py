@@ -12,7 +12,9 @@ from udfs.arrow import byte_lengths
 from udfs.detectors.base import Detector, digits_only, has_digit
 from udfs.detectors.columns import regex_mask
 
-PATTERN = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# Not after a word character or '-' (checked just after the first digit, so that Python's
+# regex engine can jump from digit to digit: ~2x faster than a look-behind in front).
+PATTERN = re.compile(r"\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])")
 CANDIDATE = r"\p{Nd}(?:[ -]?\p{Nd}){12,18}"
 # A whole value of 13-19 digits in groups: Python's greedy match at its start is all of it.
 WHOLE = r"^\d(?:[ -]?\d){12,18}$"

@@ -11,7 +11,8 @@ from udfs.detectors.base import Detector, has_digit
 LETTER = "[AC-HJKMNP-RT-Y]"  # A–Z without B, I, L, O, S, Z
 EITHER = "[AC-HJKMNP-RT-Y0-9]"
 PATTERN = re.compile(
-    rf"(?<![\w-])[1-9]{LETTER}{EITHER}[0-9]-?{LETTER}{EITHER}[0-9]-?{LETTER}{{2}}[0-9]{{2}}(?![\w-])"
+    # The look-behind just after the first digit: see udfs.detectors.card.PATTERN.
+    rf"[1-9](?<![\w-][1-9]){LETTER}{EITHER}[0-9]-?{LETTER}{EITHER}[0-9]-?{LETTER}{{2}}[0-9]{{2}}(?![\w-])"
 )
 MBI = Detector(
     "mbi", PATTERN, may_contain=has_digit,

@@ -11,7 +11,8 @@ from udfs.arrow import byte_lengths
 from udfs.detectors.base import Detector, has_digit
 from udfs.detectors.columns import regex_mask
 
-PATTERN = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w-])")
+# The look-behind just after the first digit: see udfs.detectors.card.PATTERN.
+PATTERN = re.compile(r"(\d(?<![\w-]\d)\d{2})([- ]?)(\d{2})\2(\d{4})(?![\w-])")
 # Column-wise: any text holding a match holds this (Python's \d is any Unicode digit).
 CANDIDATE = r"\p{Nd}{3}[- ]?\p{Nd}{2}[- ]?\p{Nd}{4}"
 # A whole value of one of these shapes holds exactly one candidate match: the value itself.

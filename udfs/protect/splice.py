@@ -69,7 +69,8 @@ def replace_spans(
     lengths = piece_to - piece_from
     total = int(lengths.sum())
     out_at = np.cumsum(lengths) - lengths
-    index = np.arange(total, dtype=np.int64) + np.repeat(piece_from - out_at, lengths)
+    kind = np.int32 if len(source) < 2**31 and total < 2**31 else np.int64  # int32: ~2x faster
+    index = np.arange(total, dtype=kind) + np.repeat((piece_from - out_at).astype(kind), lengths)
     data = source[index]
     # Row ends in the output: after each row's tail piece.
     ends = np.cumsum(lengths)[tail]
