@@ -9,6 +9,7 @@ files nobody chose; a retried one writes under a new attempt id. Nothing is lost
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -99,7 +100,10 @@ def write_partitioned(table, staging: str | Path, task: int, attempt: str,
 
 def commit_partitioned(staging: Path, chosen: list[str], target: Path) -> int:
     """Move the chosen attempts' partition files into `target/date=D/part-<task>-<i>.parquet`;
-    delete every other attempt. Returns the number of files committed."""
+    delete every other attempt. Returns the number of files committed. A partition that is not
+    in `target` yet moves as a whole folder (its files renamed in place first): a date belongs
+    to one task, so with thousands of dates this is two renames per date, not a mkdir, a move
+    and an rmdir."""
     target.mkdir(parents=True, exist_ok=True)
     wanted, files = set(chosen), 0
     for folder in sorted(staging.iterdir()) if staging.exists() else []:
@@ -107,13 +111,34 @@ def commit_partitioned(staging: Path, chosen: list[str], target: Path) -> int:
             shutil.rmtree(folder, ignore_errors=True)
             continue
         task = folder.name.split("-", 1)[0]
-        for path in sorted(folder.rglob("*.parquet")):
-            partition = target / path.parent.relative_to(folder)
-            partition.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), partition / f"part-{task}-{path.stem.split('-')[-1]}.parquet")
-            files += 1
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            files += _commit_entry(Path(entry.path), folder, task, target)
         shutil.rmtree(folder)
     return files
+
+
+def _part_name(task: str, path: Path) -> str:
+    return f"part-{task}-{path.stem.split('-')[-1]}.parquet"
+
+
+def _commit_entry(entry: Path, folder: Path, task: str, target: Path) -> int:
+    """One top-level entry of an attempt's folder (a `date=D` partition) into `target`."""
+    destination = target / entry.name
+    if entry.is_dir() and not destination.exists():
+        inside = list(os.scandir(entry))
+        if all(e.is_file() and e.name.endswith(".parquet") for e in inside):
+            for e in inside:
+                os.rename(e.path, entry / _part_name(task, Path(e.path)))
+            os.rename(entry, destination)
+            return len(inside)
+    paths = [entry] if entry.is_file() else sorted(entry.rglob("*.parquet"))
+    for path in paths:
+        if path.suffix != ".parquet":
+            continue
+        partition = target / path.parent.relative_to(folder)
+        partition.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), partition / _part_name(task, path))
+    return sum(1 for path in paths if path.suffix == ".parquet")
 
 
 def date_buckets(table: pa.Table, buckets: int, date_column: str = "event_date"):
