@@ -83,16 +83,15 @@ def _batch(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, header: bytes
     lines = pa.BinaryArray.from_buffers(
         pa.binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
     )
-    solid = np.concatenate([[0], np.cumsum(~_SPACE[values])])
-    solid_bytes = solid[offsets[1:]] - solid[offsets[:-1]]
-    records = solid_bytes > 0
-    # Bytes past ASCII may be Unicode whitespace (\xa0, \u3000, …): decode those lines.
-    if values.max(initial=0) >= 128:
-        high = np.concatenate([[0], np.cumsum(values >= 128)])
-        maybe = np.flatnonzero(records & (high[offsets[1:]] - high[offsets[:-1]] == solid_bytes))
-        for i in maybe:
-            text = bytes(values[offsets[i] : offsets[i + 1]]).decode("utf-8", "replace")
-            records[i] = bool(text.strip())
+    # A line whose first byte is ASCII and not blank is a record; only the others (empty, or
+    # starting with a blank or a byte past ASCII, which may be Unicode whitespace: \xa0,
+    # \u3000, …) are decoded and stripped, as per record.
+    records = lengths > 0
+    first_bytes = values[offsets[:-1][records]]
+    records[records] = ~_SPACE[first_bytes] & (first_bytes < 128)
+    for i in np.flatnonzero(~records):
+        text = bytes(values[offsets[i] : offsets[i + 1]]).decode("utf-8", "replace")
+        records[i] = bool(text.strip())
     header = header.rstrip(b"\r\n")
     for extra in (0, 1):  # the header again (with its \r in a CRLF file) is no record
         same = np.flatnonzero(records & (lengths == len(header) + extra))

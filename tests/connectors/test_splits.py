@@ -13,7 +13,8 @@ HEADER = b"record_id,a,b"
 def _lines(rng: random.Random) -> list[bytes]:
     first = rng.choice([HEADER, b"\xef\xbb\xbf" + HEADER, HEADER + b"\r"])
     choices = [b"", HEADER, HEADER + b"\r", b"r1,x", b"r2,yy\r", b" \t", "\u3000".encode(),
-               b"\xff\xfe", b"r3," + b"z" * 300]  # fmt: skip
+               b"\xff\xfe", b"r3," + b"z" * 300, "\u00a0x".encode(), "é,1".encode(), b"\x1f ",
+               "\u2003\u3000".encode(), b" r4,q"]  # fmt: skip
     return [first] + [rng.choice(choices) for _ in range(rng.randint(0, 80))]
 
 
