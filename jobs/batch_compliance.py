@@ -134,9 +134,14 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
     from udfs.flink.scan import RECORDS
 
     staging, anonymity = job.output / STAGING, schema.anonymity
+    started = time.perf_counter()
     counts = [pq.read_table(p) for p in sorted((staging / "frequencies").glob("*.parquet"))]
     workers = max(1, job.parallelism or job.pipeline.parallelism)  # the driver's threads
-    decided = decide(merge_counts(counts, anonymity), anonymity, threads=workers)
+    merged = merge_counts(counts, anonymity)
+    decided = decide(merged, anonymity, threads=workers)
+    job.say(f"k-anonymity: {merged.num_rows:,} combinations searched in "
+            f"{time.perf_counter() - started:.1f}s")  # fmt: skip
+    started = time.perf_counter()
     files = sorted(str(p) for p in staging.glob(f"{RECORDS}*"))  # a folder per date bucket
     if decided.plan is None or not files:
         lake.fresh_dir(job.output / "lake")
@@ -158,7 +163,11 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
         raise JobFailed(f"the release pass wrote {published:,} records of {len(done)} files; "
                         f"the decision released {decided.published:,} of {len(files)}")  # fmt: skip
     chosen = [r["attempt"] for r in done.values()]
-    return decided, commit_partitioned(staging / "lake", chosen, job.output / "lake")
+    written = time.perf_counter()
+    committed = commit_partitioned(staging / "lake", chosen, job.output / "lake")
+    job.say(f"lake: {published:,} records in {committed:,} files, written in "
+            f"{written - started:.1f}s, committed in {time.perf_counter() - written:.1f}s")  # fmt: skip
+    return decided, committed
 
 
 @contextmanager
