@@ -7,7 +7,9 @@ import re
 from udfs.detectors.base import Detector, has_digit
 
 CVV_PATTERN = re.compile(
-    r"\b(?:cvv2?|cvc2?|cid|security code)\s*(?:is|[:#=])?\s*\d{3,4}(?!\d)", re.IGNORECASE
+    # The look-ahead: see udfs.detectors.phone.PATTERN.
+    r"(?=[cs])\b(?:cvv2?|cvc2?|cid|security code)\s*(?:is|[:#=])?\s*\d{3,4}(?!\d)",
+    re.IGNORECASE,
 )
 TRACK_PATTERN = re.compile(r"%B\d{13,19}\^[^^\n]{2,26}\^\d{4}|;\d{13,19}=\d{4}\d*\??")
 
