@@ -129,8 +129,11 @@ def _commit_entry(entry: Path, folder: Path, task: str, target: Path) -> int:
         if all(e.is_file() and e.name.endswith(".parquet") for e in inside):
             for e in inside:
                 os.rename(e.path, entry / _part_name(task, Path(e.path)))
-            os.rename(entry, destination)
-            return len(inside)
+            try:
+                os.rename(entry, destination)
+                return len(inside)
+            except OSError:  # e.g. the lake on another file system: file by file below
+                pass
     paths = [entry] if entry.is_file() else sorted(entry.rglob("*.parquet"))
     for path in paths:
         if path.suffix != ".parquet":

@@ -24,3 +24,23 @@ def test_one_attempt_per_task_is_committed_into_date_partitions(tmp_path):
         "part-00000-0.parquet", "part-00001-0.parquet"
     ]  # fmt: skip
     assert list(staging.iterdir()) == []
+
+
+def test_partitions_move_file_by_file_where_a_folder_cannot_be_renamed(tmp_path, monkeypatch):
+    import os
+
+    staging, lake = tmp_path / "staging", tmp_path / "lake"
+    first = write_partitioned(part(["a", "b"], ["2025-01-01", "2025-01-02"]), staging, 0, "x1")
+    rename = os.rename
+
+    def files_only(src, dst):  # a folder rename across file systems fails
+        if os.path.isdir(src):
+            raise OSError(18, "Invalid cross-device link")
+        rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", files_only)
+    assert commit_partitioned(staging, [first], lake) == 2
+    assert sorted(p.relative_to(lake).as_posix() for p in lake.rglob("*.parquet")) == [
+        "date=2025-01-01/part-00000-0.parquet", "date=2025-01-02/part-00000-0.parquet"
+    ]  # fmt: skip
+    assert list(staging.iterdir()) == []
