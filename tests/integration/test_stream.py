@@ -173,9 +173,11 @@ def test_kafka_and_csv_give_the_same_lake_and_violations(tmp_path, monkeypatch):
     for key in ("records_in", "metrics", "completeness", "validity_by_reason", "duplicates"):
         assert quality[key] == batch_summary["quality"][key], key
     # (Flink does not fire a processing-time window still open when a bounded input ends: the
-    # last second's records are not in a window.)
+    # last second's records are not in a window — with the engine as fast as it is now, that
+    # can be all 3,000, so no window need fire here; test_cluster_ui sees them fire on a
+    # running stream.)
     windows = [json.loads(r["detail"]) for r in read_parquet_dir(streamed / "quality").to_pylist()]
-    assert 0 < sum(w["records_in"] for w in windows) <= 3000
+    assert sum(w["records_in"] for w in windows) <= 3000
     assert all(w["window_start"] and w["late"] == 0 for w in windows)
     for out, mode in ((streamed, "STREAMING"), (bounded, "BATCH")):
         events = [
