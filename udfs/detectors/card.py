@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
+from udfs.arrow import value_bytes
 from udfs.detectors.base import Detector, digits_only, has_digit
 
 # Not after a word character or '-' (checked just after the first digit, so that Python's
@@ -81,17 +82,16 @@ def _shaped(column: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     """The values matching WHOLE (13-19 ASCII digits, a single space or dash between two of
     them), read off the data buffer; and the buffer's digits alone (their values 0-9), with
     where each value's digits begin among them and how many it has."""
-    n = len(column)
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset :][: n + 1]
-    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    offsets, data = value_bytes(column)
     at = offsets - offsets[0]
     digit = (data - np.uint8(48)) < 10
     separator = (data == 32) | (data == 45)
-    running = np.zeros(len(data) + 1, dtype=np.int32)  # int32: numpy's int64 sums are slow
-    np.cumsum(digit, out=running[1:])
-    count = running[at[1:]] - running[at[:-1]]
-    np.cumsum(~(digit | separator), out=running[1:])
-    shaped = (running[at[1:]] == running[at[:-1]]) & (count >= 13) & (count <= 19)
+    digits_before = np.zeros(len(data) + 1, dtype=np.int32)  # int32: int64 sums are slow
+    np.cumsum(digit, out=digits_before[1:])
+    count = digits_before[at[1:]] - digits_before[at[:-1]]
+    others_before = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum(~(digit | separator), out=others_before[1:])
+    shaped = (others_before[at[1:]] == others_before[at[:-1]]) & (count >= 13) & (count <= 19)
     rows = np.flatnonzero(shaped)
     shaped[rows] = digit[at[rows]] & digit[at[rows + 1] - 1]  # a digit at both ends
     doubled = np.flatnonzero(separator[:-1] & separator[1:])  # two separators in a row
@@ -99,8 +99,7 @@ def _shaped(column: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         shaped[np.searchsorted(at, doubled, side="right") - 1] = False
     if column.null_count:
         shaped &= column.is_valid().to_numpy(zero_copy_only=False)
-    np.cumsum(digit, out=running[1:])
-    return shaped, data[digit] - np.uint8(48), running[at[:-1]], count
+    return shaped, data[digit] - np.uint8(48), digits_before[at[:-1]], count
 
 
 def _whole(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from udfs.anonymity.hierarchies import truncate_decimals
-from udfs.arrow import STRING, all_ascii, as_bool, ends_in, present, pylist, scatter, small
+from udfs.arrow import (
+    STRING,
+    all_ascii,
+    as_bool,
+    ends_in,
+    present,
+    pylist,
+    scatter,
+    small,
+    value_bytes,
+)
 from udfs.detectors.gps import plain_mask, significant_decimals
 from udfs.detectors.spans import ColumnSpans
 from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
@@ -66,12 +76,9 @@ def _rewrite_bytes(column: pa.Array, table: np.ndarray, drop: str = "") -> pa.Ar
     """A column without nulls with every byte mapped through `table` and the ASCII `drop`
     bytes removed: numpy over the data buffer (UTF-8 sequences never hold ASCII bytes, and a
     table changing only ASCII bytes leaves them valid)."""
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)
-    offsets = offsets[column.offset : column.offset + len(column) + 1]
-    data = column.buffers()[2]
-    if data is None or not len(column):
+    if column.buffers()[2] is None or not len(column):
         return column
-    used = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    offsets, used = value_bytes(column)
     offsets = offsets - offsets[0]
     if drop:
         keep = np.ones(256, dtype=bool)
