@@ -35,6 +35,7 @@ class QiColumn:
     labels: list[list[str]]  # per level: generalized text per code
     value_penalty: list[np.ndarray]  # per level: NCP of each distinct value
     penalty_total: list[float]  # per level: the sum of the rows' penalty (weighted)
+    floor: int = 0  # the lowest level asked of it: a roll-up's rows are codes at this level
     _codes: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -44,10 +45,42 @@ class QiColumn:
     def codes(self, level: int) -> np.ndarray:
         """The generalized code per row at `level` (int32; kept once asked: the search asks
         for each level many times)."""
+        if level < self.floor:
+            raise ValueError(f"{self.name}: level {level} is below this roll-up's {self.floor}")
         found = self._codes.get(level)
         if found is None:
             found = self._codes[level] = self.maps[level][self.values]
         return found
+
+    def nests(self, low: int, high: int) -> bool:
+        """Whether each value's code at `high` follows from its code at `low` (values that
+        share a group at `low` share one at `high`): then a roll-up at `low` can be judged at
+        `high`. True of every hierarchy shipped; checked, not assumed."""
+        if high < low or low < self.floor:
+            return False
+        following = np.zeros(len(self.labels[low]), dtype=np.int32)
+        following[self.maps[low]] = self.maps[high]  # any one value of each group
+        return bool(np.array_equal(following[self.maps[low]], self.maps[high]))
+
+    def rolled(self, level: int, rows: np.ndarray) -> QiColumn:
+        """This column over a roll-up at `level` whose rows are `rows` of this table: its
+        values are the codes at `level`; each higher level's code and penalty follow from it."""
+        width = len(self.labels[level])
+        maps: list[np.ndarray] = []
+        penalties: list[np.ndarray] = []
+        for high in range(self.levels):
+            if high < level:
+                maps.append(np.zeros(0, dtype=np.int32))
+                penalties.append(np.zeros(0))
+                continue
+            following = np.zeros(width, dtype=np.int32)
+            following[self.maps[level]] = self.maps[high]
+            penalty = np.zeros(width)
+            penalty[self.maps[level]] = self.value_penalty[high]  # one per generalized value
+            maps.append(following)
+            penalties.append(penalty)
+        return QiColumn(self.name, self.codes(level)[rows], maps, self.labels, penalties,
+                        self.penalty_total, level)  # fmt: skip
 
     def penalty(self, level: int, rows: np.ndarray) -> np.ndarray:
         """The NCP of the given rows at `level` (per record; not weighted)."""
@@ -70,7 +103,8 @@ class QiTable:
         self.heavy = None
         if self.weights is not None:
             rows = np.flatnonzero(self.weights > 1)
-            self.heavy = (rows, (self.weights[rows] - 1).astype(np.float64))
+            if len(rows) * 4 < self.rows:  # else (a roll-up) weighted counting is cheaper
+                self.heavy = (rows, (self.weights[rows] - 1).astype(np.float64))
 
     def count(self, mask: np.ndarray) -> int:
         """Records in the rows of `mask`."""
@@ -176,6 +210,20 @@ def group_sizes(
     return key, counts
 
 
+def dense_groups(key: np.ndarray) -> tuple[np.ndarray, int]:
+    """Per row its group numbered from 0 without gaps, and the number of groups: by counting
+    when the key range is small, else by hashing."""
+    if len(key) == 0:
+        return key.astype(np.int64), 0
+    bound = int(key.max()) + 1
+    if bound > 4 * len(key) + 4096:
+        index = pd.factorize(key)[0]
+        return index, int(index.max()) + 1
+    present = np.bincount(key, minlength=bound) > 0
+    number = np.cumsum(present, dtype=np.int32) - 1  # int32: the rows fit
+    return number[key], int(number[-1]) + 1
+
+
 def short_groups(
     table: QiTable, levels: Sequence[int], k: int, l_diverse: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -237,28 +285,141 @@ class NoFeasibleRelease(RuntimeError):
 
 SEARCH_MEMORY = 512 * 2**20  # what the nodes judged at once may hold together
 NODE_BYTES_PER_ROW = 48
+ROLLUP_ROWS = 100_000  # smaller tables: every node is judged on the table itself
+ROLLUP_BUILD = 3.0  # a roll-up's cost to build, in passes judging a node on the table
+ROLLUP_SHARE = 0.25  # the largest roll-up built, as a share of the table's rows
+
+Judged = tuple[int, float | None, int]  # suppressed records, loss (None: over budget), groups
+
+
+def roll_up(table: QiTable, base: Sequence[int]) -> QiTable:
+    """The table with the rows of each group at the `base` levels (and each sensitive value)
+    merged into one weighted row. At any node at or above `base` in every column, where the
+    hierarchies nest (QiColumn.nests), it has the same groups, sizes and suppressed records as
+    the table itself, and the same loss (summed in another order): the search judges most
+    nodes on a roll-up of a few percent of the rows."""
+    index, groups = dense_groups(group_keys(table, base))
+    if table.sensitive is not None:
+        width = int(table.sensitive.max()) + 1
+        index, groups = dense_groups(index.astype(np.int64) * width + table.sensitive)
+    rows = np.zeros(groups, dtype=np.int64)
+    rows[index] = np.arange(len(index))  # any one row of each group: they share the codes
+    weights = np.bincount(index, weights=table.weights, minlength=groups).astype(np.int64)
+    columns = [c.rolled(level, rows) for c, level in zip(table.columns, base, strict=True)]
+    sensitive = table.sensitive[rows] if table.sensitive is not None else None
+    return QiTable(columns, groups, sensitive, weights)
 
 
 def _judge(
     table: QiTable, node: tuple[int, ...], k: int, l_diverse: int | None, budget: int
-) -> tuple[int, float | None]:
-    """A node's suppressed records and, within the budget, its information loss."""
+) -> Judged:
+    """A node's suppressed records, within the budget its information loss, and its groups."""
     inverse, short_group, sizes = short_groups(table, node, k, l_diverse)
     suppressed = int(sizes[short_group].sum())  # counted over groups, not rows
+    groups = int(np.count_nonzero(sizes))
     if suppressed > budget:
-        return suppressed, None
-    return suppressed, information_loss(table, node, short_group[inverse], suppressed)
+        return suppressed, None, groups
+    return suppressed, information_loss(table, node, short_group[inverse], suppressed), groups
+
+
+def _judge_all(judge, table: QiTable, nodes: list, pool: ThreadPoolExecutor | None) -> list:
+    """The nodes judged on `table`, at once on the pool when memory allows two."""
+    at_once = SEARCH_MEMORY // max(1, NODE_BYTES_PER_ROW * table.rows)
+    if pool is not None and at_once >= 2 and len(nodes) > 1:
+        return list(pool.map(partial(judge, table), nodes))
+    return [judge(table, node) for node in nodes]
+
+
+def estimate_groups(table: QiTable, nodes: list[tuple[int, ...]], sample: int) -> np.ndarray:
+    """Each node's groups (rows of its roll-up), estimated from `sample` rows drawn at random
+    (Chao's estimator, bias-corrected: the groups seen, and more unseen the more of them were
+    seen once rather than twice)."""
+    if table.rows <= sample:
+        drawn = np.arange(table.rows)
+    else:  # the same draw every time: the estimate steers only the speed, never the decision
+        drawn = np.sort(np.random.default_rng(0).choice(table.rows, sample, replace=False))
+    part = QiTable(
+        [QiColumn(c.name, c.values[drawn], c.maps, c.labels, c.value_penalty, c.penalty_total,
+                  c.floor) for c in table.columns], len(drawn),
+    )  # fmt: skip
+    estimates = np.zeros(len(nodes))
+    for i, node in enumerate(nodes):
+        sizes = group_sizes(group_keys(part, node))[1]
+        once, twice = np.count_nonzero(sizes == 1), np.count_nonzero(sizes == 2)
+        groups = np.count_nonzero(sizes) + once * (once - 1) / (2 * (twice + 1))
+        estimates[i] = min(table.rows, groups)
+    return estimates
+
+
+def plan_roll_ups(
+    table: QiTable, nodes: list[tuple[int, ...]], sample: int = 20_000
+) -> dict[tuple[int, ...], list[tuple[int, ...]]]:
+    """Which roll-ups to build, and the nodes to judge on each: chosen greedily on estimated
+    sizes: a roll-up costs ROLLUP_BUILD passes over the table to build, a node the rows it is
+    judged on (the table's, or its smallest roll-up's)."""
+    top = max(sum(n) for n in nodes)
+    candidates = [n for n in nodes if 0 < sum(n) < top]
+    if not candidates:
+        return {}
+    size = estimate_groups(table, candidates, sample)
+    # Larger roll-ups save little, and every node placed on a roll-up is judged, even one
+    # the search would skip.
+    small = size <= table.rows * ROLLUP_SHARE
+    candidates = [c for c, fits in zip(candidates, small, strict=True) if fits]
+    size = size[small]
+    if not candidates:
+        return {}
+    lattice, under = np.array(nodes), np.array(candidates)
+    fits = np.all(under[:, None, :] <= lattice[None, :, :], axis=2)  # candidate x node
+    for i, column in enumerate(table.columns):  # and the column's levels nest in between
+        nests = np.array([[column.nests(low, high) for high in range(column.levels)]
+                          for low in range(column.levels)])  # fmt: skip
+        fits &= nests[under[:, i][:, None], lattice[:, i][None, :]]
+    cost = np.full(len(nodes), float(table.rows))  # each node judged on the table itself
+    build = ROLLUP_BUILD * table.rows
+    choice = np.full(len(nodes), -1)
+    while True:
+        gain = (fits * np.maximum(0.0, cost[None, :] - size[:, None])).sum(axis=1) - build
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            break
+        better = fits[best] & (size[best] < cost)
+        cost[better], choice[better] = size[best], best
+    plan: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+    for node, chosen in zip(nodes, choice, strict=True):
+        if chosen >= 0:
+            plan.setdefault(candidates[chosen], []).append(node)
+    return plan
+
+
+def _judge_on_roll_ups(
+    table: QiTable, nodes: list[tuple[int, ...]], judge, pool: ThreadPoolExecutor | None
+) -> dict[tuple[int, ...], Judged]:
+    """The nodes `plan_roll_ups` places on a roll-up, judged there — or on smaller roll-ups of
+    it, planned the same way — one roll-up per depth in memory at a time. Some of them the
+    search will skip (which ones is known only later): cheap here."""
+    known: dict[tuple[int, ...], Judged] = {}
+    for base, members in plan_roll_ups(table, nodes).items():
+        rolled = roll_up(table, base)
+        if rolled.rows >= ROLLUP_ROWS and len(members) > 1:
+            known.update(_judge_on_roll_ups(rolled, members, judge, pool))
+        rest = [node for node in members if node not in known]
+        known.update(zip(rest, _judge_all(judge, rolled, rest, pool), strict=True))
+    return known
 
 
 def search_levels(
     table: QiTable, k: int, max_suppression: float, l_diverse: int | None = None,
-    threads: int = 1,
+    threads: int = 1, roll_up_rows: int = ROLLUP_ROWS,
 ) -> Decision:  # fmt: skip
     """Exhaustive search of the level lattice, most general first. A node below an infeasible
     one is infeasible too (generalizing only merges groups), so it is skipped unchecked.
 
-    The nodes of one height depend only on the height above: with `threads` > 1 they are
-    judged at once (numpy lets go of the GIL), then chosen in the same order as one by one."""
+    A table of `roll_up_rows` rows or more judges most nodes on roll-ups first (`roll_up`,
+    `plan_roll_ups`: same judgements, on a fraction of the rows); the search then reads
+    them in the same order, so the decision does not depend on it. With `threads` > 1 the nodes
+    of one height (or of one roll-up) are judged at once (numpy lets go of the GIL) when
+    memory allows: each holds ~48 bytes per row it is judged on (SEARCH_MEMORY in all)."""
     if k < 1:
         raise ValueError("k must be at least 1")
     counts = [c.levels for c in table.columns]
@@ -268,12 +429,14 @@ def search_levels(
     checked = 0
     nodes = sorted(itertools.product(*(range(n) for n in counts)), key=lambda n: -sum(n))
     heights = [list(group) for _, group in itertools.groupby(nodes, key=sum)]
-    # Each node judged at once holds ~48 bytes per row (keys, groups, counts up to 4x the rows):
-    # no more threads than SEARCH_MEMORY allows (at 10M rows, one).
-    threads = min(threads, SEARCH_MEMORY // max(1, NODE_BYTES_PER_ROW * table.rows))
     pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and table.rows else None
-    judge = partial(_judge, table, k=k, l_diverse=l_diverse, budget=budget)
+    judge = partial(_judge, k=k, l_diverse=l_diverse, budget=budget)
     try:
+        known = (
+            _judge_on_roll_ups(table, nodes, judge, pool)
+            if table.rows >= roll_up_rows and len(nodes) > 1
+            else {}
+        )
         for height in heights:
             todo = []
             for node in height:
@@ -286,14 +449,16 @@ def search_levels(
                     infeasible.add(node)
                 else:
                     todo.append(node)
-            judged = pool.map(judge, todo) if pool is not None else map(judge, todo)
-            for node, (suppressed, loss) in zip(todo, judged, strict=True):
+            missing = [node for node in todo if node not in known]
+            known.update(zip(missing, _judge_all(judge, table, missing, pool), strict=True))
+            for node in todo:
+                suppressed, loss, _ = known[node]
                 checked += 1
                 if loss is None:
                     infeasible.add(node)
                     continue
-                # Rounded: summed per record or per weighted row, equal losses may differ in
-                # the last bits, and the same input must give the same decision either way.
+                # Rounded: summed per record, per weighted row or per roll-up row, equal losses
+                # may differ in the last bits, and the same input must give the same decision.
                 if best is None or (round(loss, 12), suppressed, sum(node)) < (
                     round(best.loss, 12),
                     best.suppressed,

@@ -7,14 +7,19 @@ import numpy as np
 import pytest
 
 from tools.synthetic.generator import generate
-from udfs.anonymity.hierarchies import hierarchies_from_config
+from udfs.anonymity.hierarchies import DateHierarchy, hierarchies_from_config
 from udfs.anonymity.kanonymity import (
     NoFeasibleRelease,
+    _judge,
     apply_levels,
     build_qi_table,
+    estimate_groups,
     factorize,
+    group_keys,
     group_sizes,
     information_loss,
+    plan_roll_ups,
+    roll_up,
     search_levels,
 )
 from udfs.schema import load_schema
@@ -194,3 +199,77 @@ def test_information_loss_from_totals_matches_the_kept_records_sum(records):
             ) + float(suppressed.sum()) * len(table.columns)
             expected = direct / (table.rows * len(table.columns))
             assert information_loss(table, levels, suppressed) == pytest.approx(expected, abs=1e-12)
+
+
+def _lattice(table):
+    return list(itertools.product(*(range(c.levels) for c in table.columns)))
+
+
+@pytest.mark.parametrize("l_diverse", [None, 2])
+def test_a_roll_up_judges_every_node_above_it_as_the_table_does(records, l_diverse):
+    """Same suppressed records, groups and loss at every node at or above the roll-up's levels
+    (weighted rows of a roll-up of a roll-up too)."""
+    table = build_qi_table(
+        {q: [r[q] for r in records] for q in QIS}, HIER,
+        sensitive=[r["diagnosis_code"] for r in records],
+    )  # fmt: skip
+    nodes = _lattice(table)
+    higher = (4, 0, 1, 2, 2)
+    for base in [(1, 0, 1, 1, 1), (3, 0, 1, 2, 2), (0, 0, 0, 0, 0)]:
+        rolled = roll_up(table, base)
+        assert rolled.records == table.records and rolled.rows <= table.rows
+        twice = roll_up(rolled, higher)
+        assert twice.records == table.records and twice.rows < table.rows
+        for node in nodes:
+            if not all(b <= n for b, n in zip(base, node, strict=True)):
+                continue
+            expected = _judge(table, node, 5, l_diverse, 10**9)
+            above = all(n >= h for n, h in zip(node, higher, strict=True))
+            for on in [rolled, twice] if above else [rolled]:
+                suppressed, loss, groups = _judge(on, node, 5, l_diverse, 10**9)
+                assert (suppressed, groups) == expected[::2]
+                assert loss == pytest.approx(expected[1], abs=1e-12)
+
+
+@pytest.mark.parametrize("l_diverse", [None, 2])
+def test_search_on_roll_ups_decides_as_on_the_table(records, l_diverse):
+    table = build_qi_table(
+        {q: [r[q] for r in records] for q in QIS}, HIER,
+        sensitive=[r["diagnosis_code"] for r in records],
+    )  # fmt: skip
+    for k, share in ((5, 0.02), (3, 0.05), (10, 0.01)):
+        plain = search_levels(table, k, share, l_diverse, roll_up_rows=10**9)
+        rolled = search_levels(table, k, share, l_diverse, roll_up_rows=0)
+        assert (rolled.levels, rolled.suppressed, rolled.nodes_checked) == (
+            plain.levels, plain.suppressed, plain.nodes_checked,
+        )  # fmt: skip
+        assert round(rolled.loss, 12) == round(plain.loss, 12)
+    assert plan_roll_ups(table, _lattice(table))  # the roll-ups were used
+
+
+def test_levels_that_do_not_nest_are_never_judged_on_a_roll_up(records):
+    """Three-year bands do not nest in five-year bands: a roll-up at three-year bands cannot
+    judge the five-year level, and the search (which checks) still decides as without."""
+    hierarchies = {**HIER, "date_of_birth": DateHierarchy(("year", 3, 5))}
+    table = build_qi_table({q: [r[q] for r in records] for q in QIS}, hierarchies)
+    dob = table.columns[0]
+    assert dob.nests(0, 1) and dob.nests(0, 2) and not dob.nests(1, 2)
+    assert dob.nests(1, 3) and not dob.nests(2, 1)
+    for base, members in plan_roll_ups(table, _lattice(table)).items():
+        for node in members:
+            assert dob.nests(base[0], node[0])
+    plain = search_levels(table, 5, 0.02, roll_up_rows=10**9)
+    rolled = search_levels(table, 5, 0.02, roll_up_rows=0)
+    assert (rolled.levels, rolled.suppressed, round(rolled.loss, 12)) == (
+        plain.levels, plain.suppressed, round(plain.loss, 12),
+    )  # fmt: skip
+
+
+def test_group_estimates_from_a_sample_are_near_the_truth(records):
+    table = build_qi_table({q: [r[q] for r in records * 4] for q in QIS}, HIER)
+    nodes = [(2, 0, 1, 1, 1), (3, 1, 1, 2, 2), (1, 0, 0, 1, 1), (5, 1, 2, 3, 3)]
+    exact = estimate_groups(table, nodes, sample=table.rows)
+    for node, groups in zip(nodes, exact, strict=True):
+        assert groups == np.count_nonzero(group_sizes(group_keys(table, node))[1])
+    sampled = estimate_groups(table, nodes, sample=table.rows // 5)
+    assert np.all(sampled >= exact / 2) and np.all(sampled <= exact * 2)
