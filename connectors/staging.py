@@ -27,22 +27,30 @@ def new_attempt() -> str:
 
 
 class AttemptFiles:
-    """The Parquet files of one task attempt, one per kind of output, opened on first write."""
+    """The files of one task attempt, one per kind of output, opened on first write: Parquet,
+    or Arrow IPC where the write's options say `format="arrow"`."""
 
     def __init__(self, staging: Path, task: int, attempt: str):
         self.staging = staging
         self.name = f"{task:05d}-{attempt}.parquet"
-        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.writers: dict[str, pq.ParquetWriter | ArrowFile] = {}
         self.rows: dict[str, int] = {}
+        self.options: dict[str, dict] = {}
 
     def write(self, kind: str, table: pa.Table, **options) -> None:
         if table.num_rows == 0:
             return
+        self.options.setdefault(kind, options)
         writer = self.writers.get(kind)
         if writer is None:
             folder = self.staging / kind
             folder.mkdir(parents=True, exist_ok=True)
-            writer = pq.ParquetWriter(folder / (self.name + IN_PROGRESS), table.schema, **options)
+            options = dict(self.options[kind])
+            path = folder / (self.file_name(kind) + IN_PROGRESS)
+            if options.pop("format", "parquet") == "arrow":
+                writer = ArrowFile(path, table.schema)
+            else:
+                writer = pq.ParquetWriter(path, table.schema, **options)
             self.writers[kind] = writer
             self.rows[kind] = 0
         writer.write_table(table)
@@ -52,14 +60,47 @@ class AttemptFiles:
         """Finish every file; returns kind → file name (kinds with no rows have no file)."""
         for kind, writer in self.writers.items():
             writer.close()
-            folder = self.staging / kind
-            (folder / (self.name + IN_PROGRESS)).rename(folder / self.name)
-        return {kind: self.name for kind in self.writers}
+            folder, name = self.staging / kind, self.file_name(kind)
+            (folder / (name + IN_PROGRESS)).rename(folder / name)
+        return {kind: self.file_name(kind) for kind in self.writers}
 
     def abort(self) -> None:
         for kind, writer in self.writers.items():
             writer.close()
-            (self.staging / kind / (self.name + IN_PROGRESS)).unlink(missing_ok=True)
+            (self.staging / kind / (self.file_name(kind) + IN_PROGRESS)).unlink(missing_ok=True)
+
+    def file_name(self, kind: str) -> str:
+        if self.options.get(kind, {}).get("format") == "arrow":
+            return self.name.removesuffix(".parquet") + ".arrow"
+        return self.name
+
+
+class ArrowFile:
+    """An Arrow IPC file, uncompressed: for files written once and read back once by the job
+    itself (staged records) — 3-4x cheaper than Parquet both ways, for ~2.5x the disk."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.sink = pa.OSFile(str(path), "wb")
+        self.writer = pa.ipc.new_file(self.sink, schema)
+
+    def write_table(self, table: pa.Table) -> None:
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.sink.close()
+
+
+def read_staged(folder: str | Path) -> pa.Table:
+    """Every file of a staging folder (Arrow IPC or Parquet) as one table."""
+    parts = []
+    for path in sorted(Path(folder).iterdir()):
+        if path.suffix == ".arrow":
+            with pa.OSFile(str(path), "rb") as source:
+                parts.append(pa.ipc.open_file(source).read_all())
+        elif path.suffix == ".parquet":
+            parts.append(pq.read_table(path))
+    return pa.concat_tables(parts) if parts else pa.table({})
 
 
 def commit(staging: Path, kind: str, chosen: list[str], target: Path | None) -> list[Path]:
@@ -153,10 +194,44 @@ def date_buckets(table: pa.Table, buckets: int, date_column: str = "event_date")
     days = pc.cast(pc.strptime(table.column(date_column), "%Y-%m-%d", "s", error_is_null=True),
                    pa.int64()).to_numpy(zero_copy_only=False)  # fmt: skip
     bucket = np.where(np.isnan(days.astype(float)), 0, (days // 86400) % buckets).astype(np.int64)
-    order = np.argsort(bucket, kind="stable")
-    ordered, sizes = table.take(pa.array(order)), np.bincount(bucket, minlength=buckets)
+    sizes = np.bincount(bucket, minlength=buckets)
+    if np.count_nonzero(sizes) == 1:
+        yield int(np.argmax(sizes)), table
+        return
+    ordered = table.take(pa.array(np.argsort(bucket, kind="stable")))
     start = 0
     for b, size in enumerate(sizes):
         if size:
             yield b, ordered.slice(start, int(size))
             start += int(size)
+
+
+class BucketedRecords:
+    """A task's staged records by date bucket (`date_buckets`), each bucket one Arrow file of
+    the attempt: records are gathered up to `buffer_bytes` and split into buckets once per
+    flush, so that a bucket's writes are thousands of rows, not a batch's few hundred (with
+    60 buckets, writing each batch's share cost more than the rest of the staging)."""
+
+    def __init__(
+        self, files: AttemptFiles, prefix: str, buckets: int, buffer_bytes: int = 64 << 20
+    ):
+        self.files, self.prefix, self.buckets = files, prefix, buckets
+        self.buffer_bytes = buffer_bytes
+        self.pending: list[pa.Table] = []
+        self.size = 0
+
+    def add(self, records: pa.Table) -> None:
+        if records.num_rows == 0:
+            return
+        self.pending.append(records)
+        self.size += records.nbytes
+        if self.size >= self.buffer_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        records = pa.concat_tables(self.pending)
+        self.pending, self.size = [], 0
+        for bucket, rows in date_buckets(records, self.buckets):
+            self.files.write(f"{self.prefix}{bucket:04d}", rows, format="arrow")

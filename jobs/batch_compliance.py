@@ -237,7 +237,13 @@ def run(job: BatchJob) -> dict:
                     summary = flink_run(job, lambda: _run(job, schema, rules_config, layouts,
                                         started, record.conn, dp, ledger_conn, quality))  # fmt: skip
             except BaseException as err:
-                trail.fail(str(err) or type(err).__name__)
+                # First free the disk a failure may have filled, and never let the lineage
+                # event of a failure hide the failure itself.
+                shutil.rmtree(job.output / STAGING, ignore_errors=True)
+                try:
+                    trail.fail(str(err) or type(err).__name__)
+                except Exception as lost:
+                    job.say(f"warning: the lineage FAIL event was not written: {lost}")
                 raise
             record.summary = summary.as_dict()
             trail.complete(batch_outputs(job), record.summary.get("quality"))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from connectors import files, lake
 from connectors.splits import plan_splits, read_split
-from connectors.staging import AttemptFiles, commit
+from connectors.staging import AttemptFiles, commit, read_staged
 from jobs.batch_compliance import STAGING, BatchJob
 from udfs.anonymity.release import release
 from udfs.engine import Engine
@@ -71,7 +71,7 @@ def run(input_path: Path, domain: str, output: Path, as_of: datetime) -> dict:
                              ("quarantine", output / "quarantine"), ("records", None)):  # fmt: skip
             commit(output / STAGING, kind, [written[kind]] if kind in written else [], target)
     scanned = time.perf_counter()
-    released = release(lake.read_parquet_dir(output / STAGING / "records"), schema.anonymity)
+    released = release(read_staged(output / STAGING / "records"), schema.anonymity)
     lake.write_lake(released.records, output / "lake")
     shutil.rmtree(output / STAGING, ignore_errors=True)
     seconds = time.perf_counter() - started

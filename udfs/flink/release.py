@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 
-import pyarrow.parquet as pq
 from pyflink.table import DataTypes
 from pyflink.table.udf import ScalarFunction, udf
 
-from connectors.staging import new_attempt, write_partitioned
+from connectors.staging import new_attempt, read_staged, write_partitioned
 from udfs.anonymity.frequencies import ReleasePlan, apply_plan
 
 
@@ -31,7 +30,7 @@ class ReleaseFiles(ScalarFunction):
 
     def release(self, index: int, path: str) -> dict:
         """One date bucket's staged records (a folder) released into this attempt's files."""
-        released = apply_plan(pq.read_table(path), self.plan, self.anonymity)
+        released = apply_plan(read_staged(path), self.plan, self.anonymity)
         name = write_partitioned(released, self.lake_staging, index, self.attempt)
         return {"task": index, "attempt": name, "published": released.num_rows}
 

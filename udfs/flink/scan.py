@@ -16,7 +16,7 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import ScalarFunction, udf
 
 from connectors.splits import Split, read_split
-from connectors.staging import AttemptFiles, date_buckets, new_attempt
+from connectors.staging import AttemptFiles, BucketedRecords, new_attempt
 from udfs.anonymity.frequencies import count_groups, merge_counts
 from udfs.dp.batch import merge_split_pairs, split_pairs
 from udfs.engine import Engine
@@ -25,8 +25,8 @@ from udfs.flink.functions import ComplianceMetrics
 from udfs.pipeline import normalize_path
 from udfs.quality import measure as quality
 
-# Staged records are read back once: no dictionaries (mostly unique values anyway).
-RECORD_OPTIONS = {"use_dictionary": False, "compression": "snappy"}
+# Staged records are read back once, by the release: Arrow IPC (connectors.staging.ArrowFile).
+RECORD_OPTIONS = {"format": "arrow"}
 RECORDS = "records-"  # staged records of date bucket N: the staging folder records-000N
 
 
@@ -61,6 +61,7 @@ class ScanSplits(ScalarFunction):
     def eval(self, index: int, path: str, start: int, end: int) -> str:
         header = self.layouts[normalize_path(path)].encode("utf-8")
         files = AttemptFiles(Path(self.staging), index, self.attempt)
+        records = BucketedRecords(files, RECORDS, self.buckets)
         counts: dict[str, Any] = {"records_expected": 0, "skipped": 0}
         frequencies, dp_pairs, measured, ids = [], [], [], []
         if self.quality is not None:
@@ -72,8 +73,7 @@ class ScanSplits(ScalarFunction):
                 counts["records_expected"] += batch.records
                 counts["skipped"] += result.skipped
                 staged = staged_records(result)
-                for bucket, rows in date_buckets(staged, self.buckets):
-                    files.write(f"{RECORDS}{bucket:04d}", rows, **RECORD_OPTIONS)
+                records.add(staged)
                 frequencies.append(count_groups(staged, self.anonymity))
                 if self.dp is not None:
                     table, without = split_pairs(staged, self.dp)
@@ -88,6 +88,7 @@ class ScanSplits(ScalarFunction):
                     violation_rows(result, self.domain, self.detected_at, self.job_id),
                 )
                 files.write("quarantine", quarantine_rows(result, self.domain, self.job_id))
+            records.flush()
             # The split's quasi-identifier combinations and their counts: what the release's
             # search reads instead of the records.
             files.write("frequencies", merge_counts(frequencies, self.anonymity))
