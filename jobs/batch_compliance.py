@@ -165,8 +165,11 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
     chosen = [r["attempt"] for r in done.values()]
     written = time.perf_counter()
     committed = commit_partitioned(staging / "lake", chosen, job.output / "lake")
+    read, applied, wrote = (sum(r.get("seconds", [0, 0, 0])[i] for r in done.values())
+                            for i in range(3))  # fmt: skip
     job.say(f"lake: {published:,} records in {committed:,} files, written in "
-            f"{written - started:.1f}s, committed in {time.perf_counter() - written:.1f}s")  # fmt: skip
+            f"{written - started:.1f}s (tasks: read {read:.1f}s, generalized {applied:.1f}s, "
+            f"wrote {wrote:.1f}s), committed in {time.perf_counter() - written:.1f}s")  # fmt: skip
     return decided, committed
 
 

@@ -8,6 +8,7 @@ the driver instead (`release` bucket by bucket): a second Flink job's start cost
 from __future__ import annotations
 
 import json
+import time
 
 from pyflink.table import DataTypes
 from pyflink.table.udf import ScalarFunction, udf
@@ -30,9 +31,15 @@ class ReleaseFiles(ScalarFunction):
 
     def release(self, index: int, path: str) -> dict:
         """One date bucket's staged records (a folder) released into this attempt's files."""
-        released = apply_plan(read_staged(path), self.plan, self.anonymity)
+        started = time.perf_counter()
+        staged = read_staged(path)
+        read = time.perf_counter()
+        released = apply_plan(staged, self.plan, self.anonymity)
+        applied = time.perf_counter()
         name = write_partitioned(released, self.lake_staging, index, self.attempt)
-        return {"task": index, "attempt": name, "published": released.num_rows}
+        seconds = [read - started, applied - read, time.perf_counter() - applied]
+        return {"task": index, "attempt": name, "published": released.num_rows,
+                "seconds": [round(x, 3) for x in seconds]}  # fmt: skip
 
 
 def release_files_udf(function: ReleaseFiles):
