@@ -20,6 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 IN_PROGRESS = ".inprogress"
+# Staged records are written and read back once, by the job itself: Arrow IPC (ArrowFile).
+RECORD_OPTIONS = {"format": "arrow"}
 
 
 def new_attempt() -> str:
@@ -234,4 +236,4 @@ class BucketedRecords:
         records = pa.concat_tables(self.pending)
         self.pending, self.size = [], 0
         for bucket, rows in date_buckets(records, self.buckets):
-            self.files.write(f"{self.prefix}{bucket:04d}", rows, format="arrow")
+            self.files.write(f"{self.prefix}{bucket:04d}", rows, **RECORD_OPTIONS)

@@ -23,12 +23,11 @@ from pathlib import Path
 
 from connectors import files, lake
 from connectors.splits import plan_splits, read_split
-from connectors.staging import AttemptFiles, commit, read_staged
+from connectors.staging import RECORD_OPTIONS, AttemptFiles, commit, read_staged
 from jobs.batch_compliance import STAGING, BatchJob
 from udfs.anonymity.release import release
 from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
-from udfs.flink.scan import RECORD_OPTIONS
 from udfs.protect import seal
 from udfs.protect.tokenize import key_secret_from_env
 from udfs.schema import load_schema, read_rules

@@ -58,9 +58,14 @@ class QiColumn:
         `high`. True of every hierarchy shipped; checked, not assumed."""
         if high < low or low < self.floor:
             return False
-        following = np.zeros(len(self.labels[low]), dtype=np.int32)
-        following[self.maps[low]] = self.maps[high]  # any one value of each group
-        return bool(np.array_equal(following[self.maps[low]], self.maps[high]))
+        return bool(np.array_equal(self.following(low, high)[self.maps[low]], self.maps[high]))
+
+    def following(self, low: int, high: int) -> np.ndarray:
+        """Per code at `low`, the code at `high` of one of its values (of all of them where
+        the levels nest)."""
+        found = np.zeros(len(self.labels[low]), dtype=np.int32)
+        found[self.maps[low]] = self.maps[high]
+        return found
 
     def rolled(self, level: int, rows: np.ndarray) -> QiColumn:
         """This column over a roll-up at `level` whose rows are `rows` of this table: its
@@ -73,11 +78,9 @@ class QiColumn:
                 maps.append(np.zeros(0, dtype=np.int32))
                 penalties.append(np.zeros(0))
                 continue
-            following = np.zeros(width, dtype=np.int32)
-            following[self.maps[level]] = self.maps[high]
             penalty = np.zeros(width)
             penalty[self.maps[level]] = self.value_penalty[high]  # one per generalized value
-            maps.append(following)
+            maps.append(self.following(level, high))
             penalties.append(penalty)
         return QiColumn(self.name, self.codes(level)[rows], maps, self.labels, penalties,
                         self.penalty_total, level)  # fmt: skip

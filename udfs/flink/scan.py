@@ -25,8 +25,6 @@ from udfs.flink.functions import ComplianceMetrics
 from udfs.pipeline import normalize_path
 from udfs.quality import measure as quality
 
-# Staged records are read back once, by the release: Arrow IPC (connectors.staging.ArrowFile).
-RECORD_OPTIONS = {"format": "arrow"}
 RECORDS = "records-"  # staged records of date bucket N: the staging folder records-000N
 
 
