@@ -137,6 +137,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
     else:
         topic, group, time_field = input_topic(job)
         kafka.ensure_topics([topic], job.pipeline.kafka.partitions)
+        kafka.register_event_time(t_env)
         t_env.execute_sql(
             kafka.source_ddl(
                 "input_rows", topic, group, job.bounded, time_field=time_field,

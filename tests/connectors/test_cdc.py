@@ -59,7 +59,7 @@ def test_a_change_event_is_read_committed_and_timed_by_its_commit():
     )
     assert re.search(pattern.replace("\\\\", "\\"), event)[1] == "1796221086589"
     plain = source_ddl("t", "topic", "group", False, KafkaSettings(), "created_at")
-    assert "read_committed" not in plain and '"created_at"' in plain
+    assert "read_committed" not in plain and "event_time_ms(message, 'created_at')" in plain
 
 
 def test_a_cdc_password_replaces_the_audit_one(tmp_path):
