@@ -172,6 +172,7 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
 
     columns = sql.window_columns(payload_names(schema))
     window_ms = job.pipeline.stream.window_ms
+    t_env.create_java_temporary_system_function(*sql.PACK_FUNCTION)
     if job.batch:
         t_env.create_java_temporary_function("window_phase", "io.flinkcompliance.udfs.WindowPhase")
         t_env.create_temporary_view("on_time", t_env.sql_query(sql.on_time_sql(columns, window_ms)))

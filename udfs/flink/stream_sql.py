@@ -51,8 +51,13 @@ def _late(batch: bool) -> str:
     return "FALSE" if batch else "rowtime <= CURRENT_WATERMARK(rowtime)"
 
 
+# A record's window columns as one JSON array (udfs/jvm PackRow; JSON_ARRAY's generator cost
+# ~13% of the streaming TaskManager's samples): register it before the windows' SQL is planned.
+PACK_FUNCTION = ("pack_row", "io.flinkcompliance.udfs.PackRow")
+
+
 def packed_sql(columns: list[str]) -> str:
-    return f"JSON_ARRAY({quoted(columns)} NULL ON NULL)"
+    return f"{PACK_FUNCTION[0]}({quoted(columns)})"
 
 
 def window_input_sql(columns: list[str]) -> str:
