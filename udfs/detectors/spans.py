@@ -136,8 +136,8 @@ def joined_spans(
     validate = detector.validate
     for i in undecided.tolist():
         valid[i] = validate(matches[i])
-    if group != 0:
-        picked = np.flatnonzero(valid)
+    picked = np.flatnonzero(valid) if group != 0 else none
+    if len(picked):  # (an empty list does not fit bounds[[]]'s shape (0, 2))
         bounds[picked] = [matches[i].span(group) for i in picked.tolist()]
     valid &= ~np.isin(rows, crossed)
     rows, bounds = rows[valid], bounds[valid]

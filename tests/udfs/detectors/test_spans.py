@@ -79,3 +79,11 @@ def test_column_spans_views():
     assert not spans.rows_with({"card"}, 4).any()
     assert ColumnSpans.empty(("ssn",)).as_dict() == {}
     assert np.array_equal(spans.of_kinds(["card"]), [False])
+
+
+def test_a_span_group_detector_whose_every_match_is_invalid_finds_nothing():
+    # Found by the streaming job: a bundle of a few dozen messages whose only date-of-birth
+    # match was no date made the worker fail (and the job restart on the same input).
+    texts = ["dob 1980-13-45", "nothing here", "born 2001-02-30"]
+    found, starts, ends, crossed = joined_spans(BUILTIN["dob"], pa.array(texts, pa.string()))
+    assert (found.tolist(), starts.tolist(), ends.tolist(), crossed.tolist()) == ([], [], [], [])
