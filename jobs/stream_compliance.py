@@ -111,6 +111,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
 
     from jobs.runtime import translated_once
     from udfs.flink.functions import (
+        VIOLATIONS_FUNCTION,
         ProcessLines,
         ProcessMessages,
         as_pandas_udf,
@@ -152,6 +153,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
                              quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.create_temporary_view("processed", translated_once(t_env, t_env.sql_query(step)))
+    t_env.create_java_temporary_system_function(*VIOLATIONS_FUNCTION)
     t_env.create_temporary_view("violation_rows", t_env.sql_query(violation_rows_sql()))
 
 

@@ -16,7 +16,6 @@ from pyflink.table.udf import ScalarFunction, udf
 from udfs.engine import Engine, EngineResult
 from udfs.engine.rows import input_rows
 from udfs.pipeline import (
-    FIELD_SEP,
     VIOLATION_FIELDS,
     VIOLATIONS_AT,
     encode_violations,
@@ -92,15 +91,21 @@ def output_types(schema: DomainSchema) -> list:
     ]
 
 
+# A record's violations as rows (udfs/jvm ExplodeViolations, the fields VIOLATION_FIELDS):
+# register it before `violation_rows_sql` is planned.
+VIOLATIONS_FUNCTION = ("explode_violations", "io.flinkcompliance.udfs.ExplodeViolations")
+
+
 def violation_rows_sql(processed: str = "processed") -> str:
-    """One row per violation (record_id, event_date, VIOLATION_FIELDS), exploded in the JVM."""
-    fields = ", ".join(
-        f"SPLIT_INDEX(V.v, CHR({ord(FIELD_SEP)}), {i}) AS `{n}`"
-        for i, n in enumerate(VIOLATION_FIELDS)
-    )
+    """One row per violation (record_id, event_date, VIOLATION_FIELDS), exploded in the JVM: each
+    violation string split once at FIELD_SEP (UNNEST and a SPLIT_INDEX per field split it once
+    per field)."""
+    names = ", ".join(f"`{n}`" for n in VIOLATION_FIELDS)
+    fields = ", ".join(f"V.`{n}` AS `{n}`" for n in VIOLATION_FIELDS)
     return (
-        f"SELECT p.record_id, p.event_date, {fields} "
-        f"FROM {processed} AS p CROSS JOIN UNNEST(p.violations) AS V(v) WHERE p.kind = 'record'"
+        f"SELECT p.record_id, p.event_date, {fields} FROM {processed} AS p, "
+        f"LATERAL TABLE({VIOLATIONS_FUNCTION[0]}(p.violations)) AS V({names}) "
+        "WHERE p.kind = 'record'"
     )
 
 
