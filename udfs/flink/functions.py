@@ -15,6 +15,7 @@ from pyflink.table.udf import ScalarFunction, udf
 
 from udfs.engine import Engine, EngineResult
 from udfs.engine.rows import input_rows
+from udfs.flink import arrow_results
 from udfs.pipeline import (
     VIOLATION_FIELDS,
     VIOLATIONS_AT,
@@ -129,6 +130,7 @@ class _Vectorized(ScalarFunction):
         self.quality = quality  # udfs.quality.spec.QualityConfig, or None: not measured
 
     def open(self, function_context) -> None:
+        arrow_results.install()  # rows leave as Arrow, not through pandas
         self.metrics = ComplianceMetrics(function_context.get_metric_group())
         self.engine = self.make_engine()
         self.schema = self.engine.schema
@@ -148,7 +150,7 @@ class _Vectorized(ScalarFunction):
             from udfs.quality.measure import measure
 
             counts[-1] = orjson.dumps(measure(result, self.quality, self.stale_before())).decode()
-        return rows.append_column(QUALITY, pa.array(counts, pa.string())).to_pandas()
+        return arrow_results.frame_of(rows.append_column(QUALITY, pa.array(counts, pa.string())))
 
 
 class ProcessLines(_Vectorized):
