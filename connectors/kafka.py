@@ -47,12 +47,6 @@ def delete_topics(names: list[str], settings: KafkaSettings | None = None) -> li
 EVENT_TIME_FUNCTION = ("event_time_ms", "io.flinkcompliance.udfs.EventTime")
 
 
-def register_event_time(t_env) -> None:
-    """The SQL function `source_ddl` reads a message's event time with."""
-    name, java_class = EVENT_TIME_FUNCTION
-    t_env.create_java_temporary_system_function(name, java_class)
-
-
 def _commit_time_sql() -> str:
     """A Debezium change event's time: when the source committed it (`source.ts_ms`; the
     `source` object holds no nested object, and comes before the event's own `ts_ms`)."""
@@ -76,8 +70,8 @@ def source_ddl(
     (processing time: the quality windows').
 
     With `time_field`, also `rowtime`: that JSON field of the message (NULL when missing or not
-    in UTC ISO-8601, `register_event_time`; such messages do not move the watermark), with a bounded-out-of-orderness
-    watermark that Flink pushes into the Kafka source, so each partition gets its own watermark
+    in UTC ISO-8601, read by EVENT_TIME_FUNCTION, registered first; such messages do not move
+    the watermark), with a bounded-out-of-orderness watermark that Flink pushes into the Kafka source, so each partition gets its own watermark
     and the slowest one holds it back.
 
     With `change_events` (Debezium's, udfs.cdc) `rowtime` is when the source committed the

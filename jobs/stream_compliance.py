@@ -138,7 +138,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
     else:
         topic, group, time_field = input_topic(job)
         kafka.ensure_topics([topic], job.pipeline.kafka.partitions)
-        kafka.register_event_time(t_env)
+        t_env.create_java_temporary_system_function(*kafka.EVENT_TIME_FUNCTION)
         t_env.execute_sql(
             kafka.source_ddl(
                 "input_rows", topic, group, job.bounded, time_field=time_field,

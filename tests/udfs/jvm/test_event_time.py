@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.kafka import register_event_time
+from connectors.kafka import EVENT_TIME_FUNCTION
 
 FORMATS = ("yyyy-MM-dd''T''HH:mm:ss.SSS''Z''", "yyyy-MM-dd''T''HH:mm:ss''Z''")
 OLD = 'REGEXP_EXTRACT(CAST(message AS STRING), \'"created_at"\\s*:\\s*"([^"]*)"\', 1)'
@@ -49,7 +49,7 @@ def t_env():
     from jobs.runtime import stream_table_env
 
     _env, t_env = stream_table_env(batch=True, settings={"table.local-time-zone": "UTC"})
-    register_event_time(t_env)
+    t_env.create_java_temporary_system_function(*EVENT_TIME_FUNCTION)
     return t_env
 
 

@@ -2,6 +2,8 @@ package io.flinkcompliance.udfs;
 
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.time.Month;
+import java.time.Year;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.functions.ScalarFunction;
 import org.apache.flink.table.utils.DateTimeUtils;
@@ -113,7 +115,7 @@ public final class EventTime extends ScalarFunction {
                 || minute < 0 || minute > 59 || second < 0 || second > 59) {
             return Long.MIN_VALUE;
         }
-        if (day > LocalDate.of(year, month, 1).lengthOfMonth()) {
+        if (day > Month.of(month).length(Year.isLeap(year))) {
             return Long.MIN_VALUE;
         }
         long days = LocalDate.of(year, month, day).toEpochDay();
