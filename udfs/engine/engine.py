@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,6 +29,7 @@ from udfs.engine import schemas
 from udfs.engine.parse import CsvLayouts, Parsed, parse_lines, parse_messages
 from udfs.engine.timestamps import event_dates, event_ms
 from udfs.engine.validate import validate_columns
+from udfs.json_columns import concat, json_arrays, json_numbers, json_object, string_parts
 from udfs.pipeline import Layout, LineProcessor, RecordProcessor
 from udfs.protect import ProtectionPolicy, TokenKey
 from udfs.protect.columns import ColumnProtector
@@ -38,16 +38,8 @@ from udfs.rules import SEVERITIES, build_rule_set, severity_rank
 from udfs.rules.batch import BatchView
 from udfs.schema import DomainSchema
 
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _alert_json(payload: dict) -> str:
-    """`_COMPACT_JSON(payload)`, by orjson where the two agree: when orjson's output is printable
-    ASCII (json escapes everything else, orjson writes UTF-8 and DEL as they are)."""
-    encoded = orjson.dumps(payload)  # control characters it escapes as json does
-    if encoded.isascii() and b"\x7f" not in encoded:
-        return encoded.decode("ascii")
-    return _COMPACT_JSON(payload)
+# An alert's violations: these fields of each, in this order.
+ALERT_VIOLATION_FIELDS = ("rule_id", "regulation", "field", "severity")
 
 
 @dataclass
@@ -461,40 +453,34 @@ class Engine:
             return empty
         starts = np.searchsorted(owners, alerting, side="left")
         ends = np.searchsorted(owners, alerting, side="right")
-        fields = [n for n in self.names if n not in self.quasi_identifiers]
         picked = records.take(pa.array(alerting))
-        record_values = [pylist(picked.column(n)) for n in fields]
-        record_ids = pylist(picked.column("record_id"))
-        found = {n: pylist(violations.column(n)) for n in ("rule_id", "regulation", "field")}
-        input_rows = picked.column("row").to_pylist()
-        alerts, top_names = [], []
-        for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
-            severity = SEVERITIES[top[alerting[i]]]
-            top_names.append(severity)
-            source = source_ms[input_rows[i]] if source_ms is not None else None
-            payload = {
-                "record_id": record_ids[i],
-                "domain": self.schema.domain,
-                "severity": severity,
-                "violations": [
-                    {
-                        "rule_id": found["rule_id"][j],
-                        "regulation": found["regulation"][j],
-                        "field": found["field"][j],
-                        "severity": severities[j],
-                    }
-                    for j in range(start, end)
-                ],
-                "record": {n: column[i] for n, column in zip(fields, record_values, strict=True)},
-                "source_ms": source,
-            }
-            alerts.append(_alert_json(payload))
+        severity = pa.array(np.array(SEVERITIES, dtype=object)[top[alerting]], STRING)
+        n = picked.num_rows
+        violation = json_object(
+            [(name, string_parts(violations.column(name))) for name in ALERT_VIOLATION_FIELDS]
+        )
+        found = json_arrays(concat(violation, violations.num_rows), starts, ends)
+        fields = [name for name in self.names if name not in self.quasi_identifiers]
+        record = json_object([(name, string_parts(picked.column(name))) for name in fields])
+        source = pa.nulls(n, pa.int64())
+        if source_ms is not None:
+            source = pa.array(source_ms, pa.int64()).take(picked.column("row").combine_chunks())
+        alert = json_object(
+            [
+                ("record_id", string_parts(picked.column("record_id"))),
+                ("domain", json.dumps(self.schema.domain)),
+                ("severity", string_parts(severity)),
+                ("violations", found),
+                ("record", record),
+                ("source_ms", json_numbers(source)),
+            ]
+        )
         return pa.table(
             {
                 "row": picked.column("row"),
                 "record_id": picked.column("record_id"),
-                "severity": pa.array(top_names, STRING),
-                "alert": pa.array(alerts, STRING),
+                "severity": severity,
+                "alert": concat(alert, n),
             },
             schema=schemas.ALERTS,
         )

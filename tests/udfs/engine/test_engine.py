@@ -252,21 +252,6 @@ def test_input_rows_are_the_per_record_rows_flink_receives():
     assert [list(row.values()) for row in table.to_pylist()] == expected
 
 
-def test_alert_json_by_orjson_equals_the_json_encoder():
-    import random
-
-    from udfs.engine.engine import _COMPACT_JSON, _alert_json
-
-    rng = random.Random(1)
-    for _ in range(5_000):
-        text = "".join(
-            chr(rng.choice([rng.randint(0, 0x7F), rng.randint(0, 0x3000)]))
-            for _ in range(rng.randint(0, 12))
-        )
-        payload = {"a": text, "n": rng.choice([None, 1, 10**12]), "v": [{"x": 'y\\"'}]}
-        assert _alert_json(payload) == _COMPACT_JSON(payload)
-
-
 def test_a_small_batch_takes_the_per_record_path_with_the_same_outputs(monkeypatch):
     (schema, rules, as_of, key), _ = _args("healthcare")
     lines = _bad_lines()[:40]
