@@ -71,8 +71,8 @@ def source_ddl(
 
     With `time_field`, also `rowtime`: that JSON field of the message (NULL when missing or not
     in UTC ISO-8601, read by EVENT_TIME_FUNCTION, registered first; such messages do not move
-    the watermark), with a bounded-out-of-orderness watermark that Flink pushes into the Kafka source, so each partition gets its own watermark
-    and the slowest one holds it back.
+    the watermark), with a bounded-out-of-orderness watermark that Flink pushes into the Kafka
+    source, so each partition gets its own watermark and the slowest one holds it back.
 
     With `change_events` (Debezium's, udfs.cdc) `rowtime` is when the source committed the
     change, not `time_field`: an update of a row created long ago is a change of now, and its
