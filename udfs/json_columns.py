@@ -46,8 +46,12 @@ def escaped_rows(values: pa.Array) -> np.ndarray:
 def json_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Each string as a JSON string literal (`json.dumps(value)`); a null as `null`."""
     values = _string_column(values)
+    return _quoted(values, escaped_rows(values))
+
+
+def _quoted(values: pa.Array, escape: np.ndarray) -> pa.Array:
+    """`json_strings` of a string column whose `escaped_rows` are known."""
     quoted = pc.binary_join_element_wise('"', values, '"', "")
-    escape = escaped_rows(values)
     if escape.any():
         odd = values.filter(pa.array(escape)).to_pylist()
         replaced = pa.array([json.dumps(v) for v in odd], STRING)
@@ -59,8 +63,9 @@ def string_parts(values: pa.Array | pa.ChunkedArray) -> list[Part]:
     """A string column as parts of a document: the values between quotes where nothing needs
     escaping and none is null, else `json_strings`."""
     values = _string_column(values)
-    if values.null_count or escaped_rows(values).any():
-        return [json_strings(values)]
+    escape = escaped_rows(values)
+    if values.null_count or escape.any():
+        return [_quoted(values, escape)]
     return ['"', values, '"']
 
 
