@@ -3,7 +3,9 @@
 
 Tokens are computed once per distinct value of a batch (dictionary-encoded); the value's normal
 form and the token's letters are built by Arrow and numpy, so Python runs only the keyed
-HMAC-SHA256 itself, once per distinct value.
+HMAC-SHA256 itself, once per distinct value. Fewer than PER_VALUE_BELOW values (a kind of span
+in a small batch) are tokenized one by one, which is cheaper than the column-wise path's fixed
+cost.
 """
 
 from __future__ import annotations
@@ -29,12 +31,22 @@ from udfs.detectors.spans import ColumnSpans
 from udfs.protect.mask import NEVER_TOKENIZED, mask_text, placeholder
 from udfs.protect.record import ProtectionPolicy
 from udfs.protect.splice import replace_spans, span_texts
-from udfs.protect.tokenize import _LETTERS, COMPACT_FIELDS, TOKEN_CHARS, TokenKey, normalize
+from udfs.protect.tokenize import (
+    _LETTERS,
+    COMPACT_FIELDS,
+    TOKEN_CHARS,
+    TokenKey,
+    normalize,
+    tokenize_identifier,
+)
 from udfs.rules.batch import BatchView
 
 # What str.strip() removes from an ASCII string.
 _ASCII_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _SEPARATORS = " -.()"  # what normalize() removes from numbers
+# Fewer values than this are tokenized one by one: the column-wise path costs ~0.3 ms a call
+# whatever its size, the per-value one ~4 µs a value.
+PER_VALUE_BELOW = 48
 _UPPER = np.arange(256, dtype=np.uint8)
 _UPPER[ord("a") : ord("z") + 1] -= 32
 _LOWER = np.arange(256, dtype=np.uint8)
@@ -157,8 +169,14 @@ def tokenize_values(
     key: TokenKey, field: str, values: pa.Array, keep_last4: bool = False
 ) -> pa.Array:
     """`tokenize_identifier(key, field, v, keep_last4)` for every (non-null) value."""
-    if len(values) == 0:
-        return pa.array([], STRING)
+    if len(values) < PER_VALUE_BELOW:
+        return pa.array(
+            [
+                None if v is None else tokenize_identifier(key, field, v, keep_last4)
+                for v in pylist(values)
+            ],
+            STRING,
+        )
     messages = pc.binary_join_element_wise(f"{field}\x00", normalize_column(field, values), "")
     digests = key.digests_of_binary(pc.cast(messages, pa.binary()))
     prefix = np.frombuffer(f"tok_{field}_{key.prefix}".encode(), dtype=np.uint8)

@@ -83,3 +83,20 @@ def test_whole_values_are_judged_as_card_is_valid_judges_them():
             if d:
                 assert f == card_is_valid(value), value
         assert 500 < found.sum() < 3_500  # both answers are common
+
+
+def test_candidates_find_the_texts_the_counted_range_finds():
+    """The candidates ask for 13 digits where a card has 13-19: the same texts hold one."""
+    from udfs.detectors.card import ASCII_CANDIDATE, CANDIDATE
+    from udfs.detectors.columns import regex_mask
+
+    rng = random.Random(4)
+    texts = ["".join(rng.choices("0123456789 -x٣", k=rng.randint(0, 40))) for _ in range(3_000)]
+    column = pa.array(texts)
+    for ours, counted in (
+        (CANDIDATE, r"\p{Nd}(?:[ -]?\p{Nd}){12,18}"),
+        (ASCII_CANDIDATE, r"\d(?:[ -]?\d){12,18}"),
+    ):
+        found = regex_mask(column, ours)
+        assert found.tolist() == regex_mask(column, counted).tolist()
+        assert 100 < found.sum() < len(texts) - 100

@@ -7,7 +7,13 @@ import pyarrow as pa
 import pytest
 
 from udfs.protect import tokenize
-from udfs.protect.columns import _last4, _letters, normalize_column, tokenize_values
+from udfs.protect.columns import (
+    PER_VALUE_BELOW,
+    _last4,
+    _letters,
+    normalize_column,
+    tokenize_values,
+)
 from udfs.protect.tokenize import COMPACT_FIELDS, TokenKey, normalize, tokenize_identifier
 
 
@@ -55,10 +61,15 @@ def test_normalize_column_is_normalize_per_value(field):
         assert normalize_column(field, column).to_pylist() == expected
 
 
-def test_column_tokens_are_the_per_value_tokens():
+@pytest.mark.parametrize("count", [400, PER_VALUE_BELOW, PER_VALUE_BELOW - 1, 1])
+def test_column_tokens_are_the_per_value_tokens(count):
+    """Both paths: column-wise from PER_VALUE_BELOW values, one by one below."""
     key = TokenKey(b"k" * 32)
-    values = _values(random.Random(5), "0123456789 -ab@", 400)
-    present = [v for v in values if v]
+    values = _values(random.Random(5), "0123456789 -ab@", 2 * count + 20)
+    present = [v for v in values if v][:count]
+    assert len(present) == count
     for field in ("ssn", "email", "patient_name"):
-        tokens = tokenize_values(key, field, pa.array(present)).to_pylist()
-        assert tokens == [tokenize_identifier(key, field, v) for v in present]
+        for last4 in (False, True):
+            tokens = tokenize_values(key, field, pa.array(present), last4).to_pylist()
+            assert tokens == [tokenize_identifier(key, field, v, last4) for v in present]
+    assert tokenize_values(key, "ssn", pa.array([], pa.string())).to_pylist() == []
