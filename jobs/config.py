@@ -61,6 +61,10 @@ class AlertSettings:
 
 @dataclass(frozen=True)
 class StreamSettings:
+    # The job's parallelism over Kafka (None: the top-level `parallelism`; `--parallelism` wins).
+    # On 2 cores shared with the broker, one Python worker with twice the records per call
+    # used ~30% less CPU than two and had lower latency (docs/performance.md, session 24).
+    parallelism: int | None = 1
     checkpoint_interval_ms: int = 10000  # lake files and Kafka offsets commit on checkpoints
     # Barriers overtake buffered records instead of waiting for them: an aligned checkpoint
     # held every input of a window operator while a window closed (docs/performance.md). Safe
@@ -75,6 +79,10 @@ class StreamSettings:
     bundle_time_ms: int = 50
     restart_attempts: int = 10
     restart_delay_ms: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.parallelism is not None and self.parallelism < 1:
+            raise SchemaError(f"stream.parallelism: at least 1, not {self.parallelism}")
 
 
 @dataclass(frozen=True)

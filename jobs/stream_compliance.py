@@ -73,7 +73,10 @@ class StreamJob:
 
 def stream_settings(job: StreamJob) -> dict[str, str]:
     s = job.pipeline.stream
-    settings = job.pipeline.flink_settings(job.parallelism)
+    # Over a CSV (BATCH) the top-level parallelism splits the file; over Kafka, stream's.
+    settings = job.pipeline.flink_settings(
+        job.parallelism or (None if job.batch else s.parallelism)
+    )
     settings.update(
         {
             "pipeline.name": f"{JOB_NAME} {job.domain}",

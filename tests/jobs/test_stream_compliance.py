@@ -9,7 +9,7 @@ import pytest
 
 from connectors.lake import read_lake, read_parquet_dir
 from jobs.config import PipelineConfig
-from jobs.stream_compliance import StreamJob, run
+from jobs.stream_compliance import StreamJob, run, stream_settings
 from tools.synthetic.generator import Rates, write_dataset
 from udfs.protect.seal import SealKey
 from udfs.schema import load_schema
@@ -86,3 +86,18 @@ def test_violations_and_alerts_match_ground_truth(result):
     assert {a["k"] for a in alerts} == expected_alerts
     payload = json.loads(alerts[0]["v"])
     assert payload["severity"] in ("high", "critical") and payload["violations"]
+
+
+@pytest.mark.parametrize(
+    ("over", "flag", "expected"),
+    [("kafka", None, "1"), ("csv", None, "2"), ("kafka", 3, "3"), ("csv", 1, "1")],
+)
+def test_kafka_runs_at_stream_parallelism_a_csv_at_the_top_level_one(
+    tmp_path, over, flag, expected
+):
+    job = StreamJob(
+        "healthcare", tmp_path, b"k" * 32, parallelism=flag,
+        input=tmp_path / "in.csv" if over == "csv" else None,
+    )  # fmt: skip
+    assert job.pipeline.parallelism == 2 and job.pipeline.stream.parallelism == 1
+    assert stream_settings(job)["parallelism.default"] == expected
