@@ -1,6 +1,7 @@
 """The streaming job's graph over a bounded CSV in BATCH mode (MiniCluster), with ground truth."""
 
 import csv
+import dataclasses
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -89,15 +90,25 @@ def test_violations_and_alerts_match_ground_truth(result):
 
 
 @pytest.mark.parametrize(
-    ("over", "flag", "expected"),
-    [("kafka", None, "1"), ("csv", None, "2"), ("kafka", 3, "3"), ("csv", 1, "1")],
+    ("over", "flag", "setting", "expected"),
+    [
+        ("kafka", None, None, "2"),
+        ("kafka", None, 1, "1"),
+        ("csv", None, 1, "2"),
+        ("kafka", 3, 1, "3"),
+        ("csv", 1, None, "1"),
+    ],
 )
 def test_kafka_runs_at_stream_parallelism_a_csv_at_the_top_level_one(
-    tmp_path, over, flag, expected
+    tmp_path, over, flag, setting, expected
 ):
+    pipeline = PipelineConfig()
+    pipeline = dataclasses.replace(
+        pipeline, stream=dataclasses.replace(pipeline.stream, parallelism=setting)
+    )
     job = StreamJob(
-        "healthcare", tmp_path, b"k" * 32, parallelism=flag,
+        "healthcare", tmp_path, b"k" * 32, parallelism=flag, pipeline=pipeline,
         input=tmp_path / "in.csv" if over == "csv" else None,
     )  # fmt: skip
-    assert job.pipeline.parallelism == 2 and job.pipeline.stream.parallelism == 1
+    assert job.pipeline.parallelism == 2
     assert stream_settings(job)["parallelism.default"] == expected
