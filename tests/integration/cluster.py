@@ -156,12 +156,26 @@ def checkpointed_bounded_stream(tmp: Path, rows: int, seed: int, key: str, *flag
             detached=True,
         )  # fmt: skip
     assert wait_for_state(job_id, {"RUNNING"}, timeout=120) == "RUNNING"
+    # Not the first checkpoint: Flink's Kafka source can take it after its enumerator assigned
+    # the partitions but before the reader received them (seen: the reader added its splits
+    # 0.2 s after its own snapshot), and a job restored from it reads nothing at all — an
+    # upstream race at start-up (docs/security.md, failover), not what these tests are about.
+    # A checkpoint taken after records left the source has the reader's splits in it.
     deadline = time.monotonic() + 180
-    while completed_checkpoints(job_id) < 1:
+    flowing = None
+    while flowing is None or completed_checkpoints(job_id) <= flowing:
         assert time.monotonic() < deadline, "no checkpoint before the failure"
         assert rest_get(f"/jobs/{job_id}")["state"] == "RUNNING", "finished before a checkpoint"
+        if flowing is None and records_sent(job_id) > 0:
+            flowing = completed_checkpoints(job_id)
         time.sleep(0.5)
     return job_id, data, out
+
+
+def records_sent(job_id: str) -> int:
+    """Records the job's tasks have sent on to other tasks so far (REST, all vertices)."""
+    vertices = rest_get(f"/jobs/{job_id}")["vertices"]
+    return sum(v.get("metrics", {}).get("write-records", 0) for v in vertices)
 
 
 def assert_stream_exactly_once(out: Path, data: Path, rows: int) -> None:
