@@ -45,7 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true",
         help="stream, cdc: Java Flight Recorder on the TaskManager and py-spy on its Python workers",
     )  # fmt: skip
+    parser.add_argument(
+        "--config", type=Path,
+        help="stream: the pipeline settings to run with (default conf/pipeline/local.yaml); "
+        "its topics are replaced by fresh ones",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.config is not None and not args.config.is_file():
+        parser.error(f"--config {args.config}: no such file")
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "accuracy":
         from scripts.benchmarks import accuracy
@@ -63,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.benchmarks import stream
 
         rates = tuple(args.rates) if args.rates else (5000, 500, 1000, 2000, 3000)
-        result = stream.run(0, args.out, rates, args.seconds, args.profile)
+        result = stream.run(0, args.out, rates, args.seconds, args.profile, args.config)
     elif args.what == "cdc":
         from scripts.benchmarks import cdc
 

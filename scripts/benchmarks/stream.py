@@ -140,15 +140,16 @@ def p99_per_slice(pairs: list[tuple[int, int]], slice_ms: int = 5000) -> list[fl
 
 def one_rate(
     rate: int, seconds: int, out: Path, profile: bool = False, extra: tuple[str, ...] = (),
-    name: str = "", flink: dict[str, str] | None = None,
+    name: str = "", flink: dict[str, str] | None = None, pipeline: Path | None = None,
 ) -> dict:  # fmt: skip
     """`extra`: more arguments of the job (scripts/benchmarks/dp.py: --dp FILE); `flink`: Flink
-    options over the pipeline settings' (an experiment's)."""
+    options over the pipeline settings' (an experiment's); `pipeline`: the settings to start
+    from (conf/pipeline/local.yaml when None), e.g. an opt-in `stream:` setting to measure."""
     rows = rate * seconds
     data = out / f"stream-{rate}{name}"
     as_of = datetime.now(UTC) + timedelta(seconds=seconds)
     write_dataset("healthcare", rows, data, seed=rate, as_of=as_of, span_seconds=seconds)
-    config = PipelineConfig.load()
+    config = PipelineConfig.load(pipeline)
     suffix = uuid.uuid4().hex[:8]
     topics = {role: f"bench-{role}-{suffix}" for role in config.kafka.topics}
     config = replace(config, kafka=replace(config.kafka, topics=topics),
@@ -252,6 +253,6 @@ def one_rate(
 
 def run(
     rows: int, out: Path, rates: tuple[int, ...] = (5000, 500, 1000, 2000, 3000), seconds: int = 60,
-    profile: bool = False,
+    profile: bool = False, pipeline: Path | None = None,
 ) -> list[dict]:  # fmt: skip
-    return [one_rate(rate, seconds, out, profile) for rate in rates]
+    return [one_rate(rate, seconds, out, profile, pipeline=pipeline) for rate in rates]
