@@ -63,9 +63,9 @@ class AlertSettings:
 class StreamSettings:
     # The job's parallelism over Kafka (None: the top-level `parallelism`; `--parallelism` wins).
     # On 2 cores shared with the broker, 1 (one Python worker, twice the records per call) used
-    # 19-31% less CPU than 2, with lower latency (docs/performance.md, session 24). Not yet the
-    # default: a TaskManager-loss test failed once at 1 (no lake after the failover).
-    parallelism: int | None = None
+    # 19-31% less CPU than 2, with lower latency (docs/performance.md, session 24); raise it on
+    # a machine with cores to spare.
+    parallelism: int | None = 1
     checkpoint_interval_ms: int = 10000  # lake files and Kafka offsets commit on checkpoints
     # Barriers overtake buffered records instead of waiting for them: an aligned checkpoint
     # held every input of a window operator while a window closed (docs/performance.md). Safe
@@ -76,10 +76,10 @@ class StreamSettings:
     out_of_orderness_ms: int = 5000  # bounded out-of-orderness of created_at
     idle_timeout_ms: int = 10000  # a partition without messages stops holding the watermark
     window_ms: int = 60000  # k-anonymity windows (event time): the longest a record waits
-    # Python bundles in STREAMING: short for latency (a bundle closes after bundle_time_ms). At
-    # parallelism 1 and 5,000/s, 4,000 let a worker behind catch up on bigger batches (~20% less
-    # Python CPU than 1,000: docs/performance.md, session 24); not yet the default (see above).
-    bundle_size: int = 1000
+    # Python bundles in STREAMING: short for latency (a bundle closes after bundle_time_ms), and
+    # large enough that a worker behind catches up on big batches (at parallelism 1 and 5,000/s,
+    # 4,000 used ~20% less Python CPU than 1,000: docs/performance.md, session 24).
+    bundle_size: int = 4000
     bundle_time_ms: int = 50
     restart_attempts: int = 10
     restart_delay_ms: int = 2000
