@@ -162,20 +162,21 @@ def checkpointed_bounded_stream(tmp: Path, rows: int, seed: int, key: str, *flag
     # upstream race at start-up (docs/security.md, failover), not what these tests are about.
     # A checkpoint taken after records left the source has the reader's splits in it.
     deadline = time.monotonic() + 180
-    flowing = None
-    while flowing is None or completed_checkpoints(job_id) <= flowing:
+    flowing = None  # the checkpoints completed when records were first seen flowing
+    while True:
         assert time.monotonic() < deadline, "no checkpoint before the failure"
-        assert rest_get(f"/jobs/{job_id}")["state"] == "RUNNING", "finished before a checkpoint"
-        if flowing is None and records_sent(job_id) > 0:
-            flowing = completed_checkpoints(job_id)
+        job, done = rest_get(f"/jobs/{job_id}"), completed_checkpoints(job_id)
+        assert job["state"] == "RUNNING", "finished before a checkpoint"
+        if flowing is not None and done > flowing:
+            return job_id, data, out
+        if flowing is None and records_sent(job) > 0:
+            flowing = done
         time.sleep(0.5)
-    return job_id, data, out
 
 
-def records_sent(job_id: str) -> int:
-    """Records the job's tasks have sent on to other tasks so far (REST, all vertices)."""
-    vertices = rest_get(f"/jobs/{job_id}")["vertices"]
-    return sum(v.get("metrics", {}).get("write-records", 0) for v in vertices)
+def records_sent(job: dict) -> int:
+    """Records a job's tasks have sent on to other tasks so far (its REST /jobs/ID, all vertices)."""
+    return sum(v.get("metrics", {}).get("write-records", 0) for v in job["vertices"])
 
 
 def assert_stream_exactly_once(out: Path, data: Path, rows: int) -> None:

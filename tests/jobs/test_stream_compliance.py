@@ -103,6 +103,7 @@ def test_kafka_runs_at_stream_parallelism_a_csv_at_the_top_level_one(
     tmp_path, over, flag, setting, expected
 ):
     pipeline = PipelineConfig()
+    assert pipeline.stream.parallelism == 1  # the default over Kafka
     pipeline = dataclasses.replace(
         pipeline, stream=dataclasses.replace(pipeline.stream, parallelism=setting)
     )
