@@ -1,4 +1,4 @@
-"""scripts/bench accuracy|protection|engine|batch|stream|cdc|report|dp|quality|seal: the
+"""scripts/bench accuracy|protection|engine|batch|stream|stream-floor|cdc|report|dp|quality|seal: the
 project's benchmarks."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
             "engine",
             "batch",
             "stream",
+            "stream-floor",
             "cdc",
             "report",
             "dp",
@@ -46,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         help="stream, cdc: Java Flight Recorder on the TaskManager and py-spy on its Python workers",
     )  # fmt: skip
     parser.add_argument(
+        "--variants", nargs="*", metavar="VARIANT",
+        help="stream-floor: which of kafka, bridge, step, job (default all, in that order)",
+    )  # fmt: skip
+    parser.add_argument(
         "--config", type=Path,
-        help="stream: the pipeline settings to run with (default conf/pipeline/local.yaml); "
+        help="stream, stream-floor: the pipeline settings to run with (default conf/pipeline/local.yaml); "
         "its topics are replaced by fresh ones",
     )  # fmt: skip
     args = parser.parse_args(argv)
@@ -71,6 +76,14 @@ def main(argv: list[str] | None = None) -> int:
 
         rates = tuple(args.rates) if args.rates else (5000, 500, 1000, 2000, 3000)
         result = stream.run(0, args.out, rates, args.seconds, args.profile, args.config)
+    elif args.what == "stream-floor":
+        from scripts.benchmarks import stream_floor
+
+        unknown = set(args.variants or ()) - set(stream_floor.ALL)
+        if unknown:
+            parser.error(f"--variants: unknown {', '.join(sorted(unknown))}")
+        result = stream_floor.run(args.out, tuple(args.rates or (3000,)), args.seconds,
+                                  tuple(args.variants or stream_floor.ALL), args.config)  # fmt: skip
     elif args.what == "cdc":
         from scripts.benchmarks import cdc
 

@@ -1,0 +1,84 @@
+"""The Flink program of `scripts/bench stream-floor`: the streaming job's first stages alone,
+with its settings (jobs.stream_compliance.stream_settings), each variant ending in one keyed Kafka
+sink that gets one message per input message:
+
+- `kafka`: the job's Kafka source (event time, watermarks) → the sink. No Python.
+- `bridge`: + a vectorized Python function that returns its input (the Arrow bridge alone,
+  with the job's bundles).
+- `step`: + the job's real step (validate, detect, protect: `process_input`) instead, the
+  record's id and kind to the sink — no violations, windows, lake or quality.
+
+    flink run --python scripts/benchmarks/stream_floor_job.py --variant step --config FILE \
+        --input TOPIC --output TOPIC
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+VARIANTS = ("kafka", "bridge", "step")
+
+
+def build(t_env, variant: str, job, input_topic: str, output_topic: str):
+    """The variant's graph as a statement set, its source and sink as the job's."""
+    from connectors import kafka
+
+    if variant == "step":
+        from jobs.stream_compliance import source
+        from udfs.schema import load_schema, read_rules
+
+        schema = load_schema(job.domain)
+        source(t_env, job, schema, read_rules(job.domain))
+        rows = "SELECT record_id, kind FROM processed"
+    else:
+        t_env.create_java_temporary_system_function(*kafka.EVENT_TIME_FUNCTION)
+        t_env.execute_sql(
+            kafka.source_ddl("input_rows", input_topic, f"floor-{output_topic}", False,
+                             time_field="created_at",
+                             out_of_orderness_ms=job.pipeline.stream.out_of_orderness_ms)
+        )  # fmt: skip
+        if variant == "bridge":
+            from pyflink.table import DataTypes
+            from pyflink.table.udf import udf
+
+            same = udf(lambda message: message, result_type=DataTypes.BYTES(), func_type="pandas")
+            t_env.create_temporary_function("same", same)
+            rows = "SELECT CAST(NULL AS STRING), CAST(same(message) AS STRING) FROM input_rows"
+        else:
+            rows = "SELECT CAST(NULL AS STRING), CAST(message AS STRING) FROM input_rows"
+    t_env.execute_sql(kafka.keyed_sink_ddl("floor_sink", output_topic))
+    statements = t_env.create_statement_set()
+    statements.add_insert_sql(f"INSERT INTO floor_sink {rows}")
+    return statements
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variant", choices=VARIANTS, required=True)
+    parser.add_argument("--config", type=Path, required=True, help="pipeline settings (YAML)")
+    parser.add_argument("--input", required=True, help="the topic to read")
+    parser.add_argument("--output", required=True, help="the topic to write")
+    args = parser.parse_args(argv)
+    from jobs.config import PipelineConfig
+    from jobs.runtime import stream_table_env
+    from jobs.stream_compliance import StreamJob, stream_settings
+    from udfs.protect.seal import quarantine_secret
+
+    config = PipelineConfig.load(args.config)
+    topics = {**config.kafka.topics, "healthcare": args.input}
+    config = replace(config, kafka=replace(config.kafka, topics=topics))
+    job = StreamJob("healthcare", Path(tempfile.mkdtemp(prefix="floor-")), b"floor-key" * 4,
+                    pipeline=config, throwaway_key=True)  # fmt: skip
+    job.quarantine_secret = quarantine_secret(None, True)
+    env, t_env = stream_table_env(batch=False, settings=stream_settings(job))
+    build(t_env, args.variant, job, args.input, args.output).attach_as_datastream()
+    print(env.execute_async(f"flink-compliance stream floor {args.variant}").get_job_id())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
