@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--variants", nargs="*", metavar="VARIANT",
-        help="stream-floor: which of kafka, bridge, step, job (default all, in that order)",
+        help="stream-floor: which of idle, kafka, bridge, step, alerts, violations, windows, job "
+        "(default all, in that order)",
     )  # fmt: skip
     parser.add_argument(
         "--config", type=Path,

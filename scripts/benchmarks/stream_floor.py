@@ -1,6 +1,7 @@
 """`scripts/bench stream-floor`: what the streaming job's CPU per record is made of, on the
 local cluster. Each variant (scripts/benchmarks/stream_floor_job.py) is the job cut short — its
-Kafka source alone, + the Arrow bridge to Python, + the real step — and `job` is the whole job
+Kafka source alone, + the Arrow bridge to Python, + the real step, the step + one stage of the
+job after it — and `job` is the whole job
 (scripts/benchmarks/stream.py), all at the same rate with the job's settings, in one run. The
 differences say what each stage costs; the first variants are floors no later stage can go
 under.
@@ -23,7 +24,7 @@ from connectors.settings import PROJECT_ROOT
 from jobs.config import PipelineConfig
 from scripts.benchmarks import cpu
 from scripts.benchmarks.stream import WARM_UP_SECONDS, one_rate
-from scripts.benchmarks.stream_floor_job import VARIANTS
+from scripts.benchmarks.stream_floor_job import VARIANTS, stage_topics
 from tools.flink_cluster import cancel_job, submit_python, wait_for_state
 from tools.ingest import ingest
 from tools.synthetic.generator import write_dataset
@@ -82,7 +83,7 @@ def one_variant(variant: str, rate: int, seconds: int, out: Path, config: Pipeli
         used = cpu.used_since(before)
     finally:
         cancel_job(job_id)
-        kafka.delete_topics([source, sink])
+        kafka.delete_topics([source, sink, *stage_topics(sink).values()])
     return summary(variant, rate, produced, lag, used)
 
 

@@ -7,6 +7,9 @@ sink that gets one message per input message:
   with the job's bundles).
 - `step`: + the job's real step (validate, detect, protect: `process_input`) instead, the
   record's id and kind to the sink — no violations, windows, lake or quality.
+- `alerts`, `violations`, `windows`: `step` plus that one stage of the job, as the job builds
+  it: the alerts and quarantine topics; the violations exploded into their Parquet; the
+  k-anonymity windows, their release and the lake (with the suppressed records).
 
     flink run --python scripts/benchmarks/stream_floor_job.py --variant step --config FILE \
         --input TOPIC --output TOPIC
@@ -20,20 +23,41 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-VARIANTS = ("kafka", "bridge", "step")
+# The job's stages a variant adds to `step`: the sinks of their INSERTs (udfs.flink.stream_sql)
+STAGES = {
+    "alerts": ("alerts_sink", "quarantine_sink"),
+    "violations": ("violations_sink",),
+    "windows": ("lake_sink", "suppressed_sink"),
+}
+VARIANTS = ("kafka", "bridge", "step", *STAGES)
+
+
+def stage_topics(output_topic: str) -> dict[str, str]:
+    """The alerts and quarantine topics of the `alerts` variant (the driver deletes them)."""
+    return {role: f"{output_topic}-{role}" for role in ("alerts", "quarantine")}
 
 
 def build(t_env, variant: str, job, input_topic: str, output_topic: str):
     """The variant's graph as a statement set, its source and sink as the job's."""
     from connectors import kafka
 
-    if variant == "step":
-        from jobs.stream_compliance import source
+    stages: list[str] = []
+    if variant == "step" or variant in STAGES:
+        from jobs.stream_compliance import sinks, source, windowed_lake
+        from udfs.flink import stream_sql
         from udfs.schema import load_schema, read_rules
 
         schema = load_schema(job.domain)
         source(t_env, job, schema, read_rules(job.domain))
         rows = "SELECT record_id, kind FROM processed"
+        if variant in STAGES:
+            columns = windowed_lake(t_env, job, schema)
+            sinks(t_env, job, columns)
+            stages = [
+                insert
+                for insert in stream_sql.inserts(job.domain, job.job_id, columns)
+                if insert.split()[2] in STAGES[variant]
+            ]
     else:
         t_env.create_java_temporary_system_function(*kafka.EVENT_TIME_FUNCTION)
         t_env.execute_sql(
@@ -53,6 +77,8 @@ def build(t_env, variant: str, job, input_topic: str, output_topic: str):
     t_env.execute_sql(kafka.keyed_sink_ddl("floor_sink", output_topic))
     statements = t_env.create_statement_set()
     statements.add_insert_sql(f"INSERT INTO floor_sink {rows}")
+    for insert in stages:
+        statements.add_insert_sql(insert)
     return statements
 
 
@@ -69,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     from udfs.protect.seal import quarantine_secret
 
     config = PipelineConfig.load(args.config)
-    topics = {**config.kafka.topics, "healthcare": args.input}
+    topics = {**config.kafka.topics, "healthcare": args.input, **stage_topics(args.output)}
     config = replace(config, kafka=replace(config.kafka, topics=topics))
     job = StreamJob("healthcare", Path(tempfile.mkdtemp(prefix="floor-")), b"floor-key" * 4,
                     pipeline=config, throwaway_key=True)  # fmt: skip

@@ -35,3 +35,12 @@ def test_the_step_variant_runs_on_the_cluster_and_writes_one_message_per_input(t
     assert (
         result["cpu_per_1000"]["taskmanager"] > 0 and result["cpu_per_1000"]["python_workers"] > 0
     )
+
+
+def test_each_stage_variant_picks_inserts_the_job_makes():
+    from scripts.benchmarks.stream_floor_job import STAGES
+    from udfs.flink.stream_sql import inserts
+
+    targets = [insert.split()[2] for insert in inserts("healthcare", "j", ["record_id", "ssn"])]
+    for sinks in STAGES.values():
+        assert sinks and set(sinks) <= set(targets)
