@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from tools.synthetic.generator import write_dataset
 
 JOB = PROJECT_ROOT / "scripts" / "benchmarks" / "stream_floor_job.py"
 KEEP_UP_S = 10  # the outputs lag the last input by less than this: it kept up
+DRAIN_S = KEEP_UP_S * 18  # how long after the last input the outputs are waited for
 IDLE = "idle"  # the `kafka` variant running with no input: the cluster's cost per second
 ALL = (IDLE, *VARIANTS, "job")
 
@@ -71,15 +71,14 @@ def one_variant(variant: str, rate: int, seconds: int, out: Path, config: Pipeli
             time.sleep(WARM_UP_SECONDS)
             before = cpu.snapshot()
             time.sleep(seconds)
-            used, lag = cpu.used_since(before), 0.0
-            produced = {"sent": rate * seconds, "rate": 0}
-            return summary(variant, rate, produced, lag, used)
-        warm = ingest(source, warmup / "records.jsonl", rate=rate, progress=False)["sent"]
-        if wait_written(sink, warm, timeout=300) is None:
-            raise TimeoutError(f"{variant}: the warm-up's {warm} messages never all came out")
-        before = cpu.snapshot()
-        produced = ingest(source, data / "records.jsonl", rate=rate, progress=False)
-        lag = wait_written(sink, warm + produced["sent"], timeout=KEEP_UP_S * 18)
+            produced, lag = {"sent": rate * seconds, "rate": 0}, 0.0
+        else:
+            warm = ingest(source, warmup / "records.jsonl", rate=rate, progress=False)["sent"]
+            if wait_written(sink, warm, timeout=300) is None:
+                raise TimeoutError(f"{variant}: the warm-up's {warm} messages never all came out")
+            before = cpu.snapshot()
+            produced = ingest(source, data / "records.jsonl", rate=rate, progress=False)
+            lag = wait_written(sink, warm + produced["sent"], timeout=DRAIN_S)
         used = cpu.used_since(before)
     finally:
         cancel_job(job_id)
@@ -109,7 +108,7 @@ def show(result: dict) -> None:
     if result["variant"] == "job":
         drained = f"alerts p99 {result['p99_ms']:.0f} ms"
     elif result["drain_s"] is None:
-        drained = f"outputs still missing {KEEP_UP_S * 18} s after the last input"
+        drained = f"outputs still missing {DRAIN_S} s after the last input"
     else:
         drained = f"last output {result['drain_s']} s after the last input"
     print(
@@ -139,5 +138,5 @@ def run(out: Path, rates: tuple[int, ...] = (3000,), seconds: int = 60,
                 show(whole)
                 results.append(whole)
             else:
-                results.append(one_variant(variant, rate, seconds, out, replace(config)))
+                results.append(one_variant(variant, rate, seconds, out, config))
     return results

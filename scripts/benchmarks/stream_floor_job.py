@@ -63,7 +63,8 @@ def build(t_env, variant: str, job, input_topic: str, output_topic: str):
         t_env.execute_sql(
             kafka.source_ddl("input_rows", input_topic, f"floor-{output_topic}", False,
                              time_field="created_at",
-                             out_of_orderness_ms=job.pipeline.stream.out_of_orderness_ms)
+                             out_of_orderness_ms=job.pipeline.stream.out_of_orderness_ms,
+                             parallelism=job.pipeline.kafka.source_parallelism)
         )  # fmt: skip
         if variant == "bridge":
             from pyflink.table import DataTypes
