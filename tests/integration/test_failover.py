@@ -81,7 +81,7 @@ def test_the_batch_job_survives_losing_one_of_two_taskmanagers(tmp_path, two_tas
 
 
 def test_the_stream_survives_losing_one_of_two_taskmanagers(tmp_path, two_taskmanagers):
-    rows = 30_000
+    rows = 45_000
     job_id, data, out = checkpointed_bounded_stream(tmp_path, rows, 73, KEY, "--no-quality")
     victim = kill_one_hosting_taskmanager(job_id)
     assert wait_for_state(job_id, {"FINISHED"}, timeout=500) == "FINISHED"

@@ -226,8 +226,8 @@ def test_taskmanager_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
     # The kill must come before any subtask reaches the end of this bounded input: at its end of
     # input Flink's filesystem sink commits its open files without waiting for a checkpoint, so a
     # failover after that point writes again what was committed (docs/operations.md: the `--bounded` limit).
-    # Enough rows to process that the first checkpoint, every second, comes well before it.
-    rows = 40000
+    # Enough rows that a checkpoint (every second) after records flow comes well before it.
+    rows = 60_000
     job_id, data, out = checkpointed_bounded_stream(tmp_path, rows, 31, KEY)
     assert taskmanager_pids()
     kill_taskmanager()
