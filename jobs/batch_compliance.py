@@ -320,7 +320,8 @@ def scan_table(
         "parallelism.default"
     ]
     settings["python.fn-execution.bundle.size"] = "1"  # a split is seconds of work
-    _, t_env = stream_table_env(batch=True, settings=settings)
+    # Its Python workers read the input and write every output themselves: no connector jar
+    _, t_env = stream_table_env(batch=True, settings=settings, connectors=False)
     rules_config = ship_plugins(t_env, rules_config)
     t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
     return t_env, build(

@@ -31,13 +31,15 @@ def python_settings(parallelism: int, execution_mode: str = "process") -> dict[s
     }
 
 
-def apply_settings(config: Any, settings: dict[str, str]) -> None:
+def apply_settings(config: Any, settings: dict[str, str], connectors: bool = True) -> None:
+    """The settings, and the project's jars in `pipeline.jars` (the connectors' too unless
+    `connectors` is false)."""
     for key, value in settings.items():
         config.set(key, str(value))
     if os.environ.get("COMPLIANCE_JARS_ON_CLASSPATH") == "1":
         return  # a cluster with the connector jars in its lib/ (scripts/services, the Docker image)
     existing = config.get("pipeline.jars", "")
-    config.set("pipeline.jars", _merge_jars(existing, pipeline_jars()))
+    config.set("pipeline.jars", _merge_jars(existing, pipeline_jars(connectors)))
 
 
 def quiet_local_logging() -> None:
@@ -49,8 +51,9 @@ def quiet_local_logging() -> None:
         os.environ.setdefault("FLINK_LOG_DIR", str(log_dir))
 
 
-def stream_table_env(batch: bool, settings: dict[str, str]):
-    """A StreamTableEnvironment in BATCH or STREAMING runtime mode, configured for the project."""
+def stream_table_env(batch: bool, settings: dict[str, str], connectors: bool = True):
+    """A StreamTableEnvironment in BATCH or STREAMING runtime mode, configured for the project;
+    without the connector jars when `connectors` is false (a graph of Python functions only)."""
     # Without this, a local MiniCluster runs Python UDFs inside the client process ("loopback"),
     # which puts all parallel subtasks on one core.
     os.environ.setdefault("_python_worker_execution_mode", "process")
@@ -64,7 +67,7 @@ def stream_table_env(batch: bool, settings: dict[str, str]):
         EnvironmentSettings.in_batch_mode() if batch else EnvironmentSettings.in_streaming_mode()
     )
     t_env = StreamTableEnvironment.create(env, environment_settings=env_settings)
-    apply_settings(t_env.get_config(), settings)
+    apply_settings(t_env.get_config(), settings, connectors)
     env.set_parallelism(int(settings.get("parallelism.default", 1)))
     return env, t_env
 

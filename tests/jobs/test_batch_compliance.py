@@ -131,3 +131,20 @@ def test_the_release_in_the_workers_writes_the_lake_the_driver_would(result, gen
     assert sorted(lake["record_id"].to_pylist()) == sorted(
         read_lake(result[1] / "lake")["record_id"].to_pylist()
     )
+
+
+def test_the_batch_job_ships_no_connector_jar(generated, tmp_path):
+    """Its Python workers read and write every file: the connectors' ~80 MB of jars only slowed
+    its start (connectors/jars.py)."""
+    from connectors import files
+    from connectors.splits import plan_for_workers
+    from jobs.batch_compliance import scan_table
+    from udfs.schema import read_rules
+
+    job = make_job(generated / "records.csv", tmp_path / "out")
+    layouts = files.read_layouts(job.input, load_schema("healthcare"))
+    splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, 2)
+    t_env, _ = scan_table(job, load_schema("healthcare"), read_rules("healthcare"), layouts, splits)
+    jars = t_env.get_config().get("pipeline.jars", "")
+    assert "flink-compliance-udfs.jar" in jars
+    assert "kafka" not in jars and "hadoop" not in jars and "parquet" not in jars
