@@ -22,6 +22,15 @@ import pyarrow.parquet as pq
 IN_PROGRESS = ".inprogress"
 # Staged records are written and read back once, by the job itself: Arrow IPC (ArrowFile).
 RECORD_OPTIONS = {"format": "arrow"}
+# The violations files (~4 rows per record): a dictionary for the columns whose values repeat,
+# none for the record id, and min/max statistics only on the record id and the date, which a
+# reader prunes by. Same values, smaller files; 30-50% less of the worker's time writing them
+# than pyarrow's defaults (docs/performance.md, session 27).
+VIOLATION_OPTIONS = {
+    "use_dictionary": ["domain", "rule_id", "field", "regulation", "severity", "description",
+                       "job_id", "event_date"],
+    "write_statistics": ["record_id", "event_date"],
+}  # fmt: skip
 
 
 def new_attempt() -> str:

@@ -23,7 +23,13 @@ from pathlib import Path
 
 from connectors import files, lake
 from connectors.splits import plan_splits, read_split
-from connectors.staging import RECORD_OPTIONS, AttemptFiles, commit, read_staged
+from connectors.staging import (
+    RECORD_OPTIONS,
+    VIOLATION_OPTIONS,
+    AttemptFiles,
+    commit,
+    read_staged,
+)
 from jobs.batch_compliance import STAGING, BatchJob
 from udfs.anonymity.release import release
 from udfs.engine import Engine
@@ -63,7 +69,7 @@ def run(input_path: Path, domain: str, output: Path, as_of: datetime) -> dict:
             violations += found.num_rows
             quarantined += result.quarantine.num_rows
             attempt.write("records", staged_records(result), **RECORD_OPTIONS)
-            attempt.write("violations", found)
+            attempt.write("violations", found, **VIOLATION_OPTIONS)
             attempt.write("quarantine", quarantine_rows(result, domain, job.job_id))
         written = attempt.close()
         for kind, target in (("violations", output / "violations"),

@@ -85,3 +85,25 @@ def test_date_buckets_keep_each_date_in_one_bucket_and_every_row():
     where = {d: b for b, part in buckets.items() for d in part.column("event_date").to_pylist()}
     assert where["2026-01-01"] == where["2026-01-09"] != where["2026-01-02"]  # 8 days apart
     assert [b for b, _ in date_buckets(table.slice(0, 1), 4)] == [where["2026-01-01"]]
+
+
+def test_violations_files_keep_statistics_and_dictionaries_only_where_they_pay(tmp_path):
+    from connectors.staging import VIOLATION_OPTIONS
+    from udfs.engine.schemas import VIOLATION_ROWS
+
+    n = 1000
+    columns = {f.name: [f"{f.name}-{i % 3}" for i in range(n)] for f in VIOLATION_ROWS}
+    columns["record_id"] = [f"r{i:06d}" for i in range(n)]
+    columns["detected_at"] = [0] * n
+    table = pa.table(columns).cast(VIOLATION_ROWS)
+    files = AttemptFiles(tmp_path, 1, "eeee")
+    files.write("violations", table, **VIOLATION_OPTIONS)
+    path = tmp_path / "violations" / files.close()["violations"]
+    assert pq.read_table(path).equals(table)
+    chunk = pq.ParquetFile(path).metadata.row_group(0)
+    by_name = {chunk.column(i).path_in_schema: chunk.column(i) for i in range(chunk.num_columns)}
+    assert by_name["record_id"].statistics.min == "r000000"
+    assert by_name["event_date"].is_stats_set
+    assert not by_name["description"].is_stats_set
+    assert "RLE_DICTIONARY" in by_name["rule_id"].encodings
+    assert "RLE_DICTIONARY" not in by_name["record_id"].encodings

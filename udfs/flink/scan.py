@@ -16,7 +16,7 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import ScalarFunction, udf
 
 from connectors.splits import Split, read_split
-from connectors.staging import AttemptFiles, BucketedRecords, new_attempt
+from connectors.staging import VIOLATION_OPTIONS, AttemptFiles, BucketedRecords, new_attempt
 from udfs.anonymity.frequencies import count_groups, merge_counts
 from udfs.dp.batch import merge_split_pairs, split_pairs
 from udfs.engine import Engine
@@ -84,6 +84,7 @@ class ScanSplits(ScalarFunction):
                 files.write(
                     "violations",
                     violation_rows(result, self.domain, self.detected_at, self.job_id),
+                    **VIOLATION_OPTIONS,
                 )
                 files.write("quarantine", quarantine_rows(result, self.domain, self.job_id))
             records.flush()
