@@ -32,5 +32,5 @@ def flink_jars(
 def pipeline_jars(connectors: bool = True) -> str:
     """The `pipeline.jars` value: file URLs joined by ';'. A job that reads and writes no
     connector (the batch job: its Python workers read and write the files) leaves the
-    connectors out: their ~80 MB cost a local run 1–3 s before its first task ran."""
+    connectors out: their ~80 MB cost a local run 1.5–2.5 s before its first task ran."""
     return ";".join(jar.as_uri() for jar in flink_jars(connectors=connectors))
