@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -99,22 +100,29 @@ def count_by(path: Path, column: str) -> Counter[str]:
     return Counter({item["values"]: item["counts"] for item in counts})
 
 
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # a null date's folder, as Arrow's hive reader names it
+
+
 def write_dated(table: pa.Table, folder: Path, date_column: str = "event_date") -> None:
-    """The records as `folder/date=YYYY-MM-DD/part-0.parquet`, one file per date. Sorted by
-    date, one chunk: the dataset writer then finishes each partition before the next (unsorted,
-    it juggles up to 1,024 open files, reopening some: 2.5x slower over thousands of small
-    partitions). No dictionaries: a day's file is small."""
+    """The records as `folder/date=YYYY-MM-DD/part-0.parquet`, one file per date (the date
+    column left out of the files: their folder names it). Sorted by date, each date's rows are
+    a slice written with one `pq.write_table` into memory and to disk in one write: a lake of
+    ~3,650 small daily files per run made Arrow's dataset writer, with its partitioner and its
+    writer queue, the cost (~1.6x the CPU of this on a run's dates, measured). No dictionaries:
+    a day's file is small."""
     if table.num_rows == 0:
         return
-    table = table.sort_by(date_column).combine_chunks()
-    table = table.rename_columns(["date" if n == date_column else n for n in table.column_names])
-    ds.write_dataset(
-        table, folder, format="parquet",
-        partitioning=ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive"),
-        existing_data_behavior="overwrite_or_ignore", basename_template="part-{i}.parquet",
-        max_partitions=100_000,
-        file_options=ds.ParquetFileFormat().make_write_options(use_dictionary=False),
-    )  # fmt: skip
+    table = table.sort_by(date_column)
+    dates = pc.run_end_encode(table.column(date_column).combine_chunks())
+    body = table.drop_columns([date_column])
+    start = 0
+    for end, date in zip(dates.run_ends.to_pylist(), dates.values.to_pylist(), strict=True):
+        partition = folder / f"date={HIVE_NULL if date is None else quote(str(date), safe='')}"
+        partition.mkdir(parents=True, exist_ok=True)
+        buffer = pa.BufferOutputStream()
+        pq.write_table(body.slice(start, end - start), buffer, use_dictionary=False)
+        (partition / "part-0.parquet").write_bytes(buffer.getvalue())
+        start = end
 
 
 def write_lake(table: pa.Table, lake_dir: Path, date_column: str = "event_date") -> int:
