@@ -31,7 +31,7 @@ from connectors.staging import commit_partitioned
 from jobs import cli
 from jobs.config import PipelineConfig
 from jobs.runtime import first_results, task_table
-from udfs.anonymity.frequencies import COUNT, Decided, decide, merge_counts
+from udfs.anonymity.frequencies import COUNT, Decided, decide, stack_counts
 from udfs.anonymity.release import DEFAULT_MAX_SUPPRESSION, NOT_RELEASED, k_of
 from udfs.dp.batch import release_from_files
 from udfs.dp.budget import BudgetExceeded
@@ -137,10 +137,10 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
     started = time.perf_counter()
     counts = [pq.read_table(p) for p in sorted((staging / "frequencies").glob("*.parquet"))]
     workers = max(1, job.parallelism or job.pipeline.parallelism)  # the driver's threads
-    merged = merge_counts(counts, anonymity)
-    decided = decide(merged, anonymity, threads=workers)
-    job.say(f"k-anonymity: {merged.num_rows:,} combinations searched in "
-            f"{time.perf_counter() - started:.1f}s")  # fmt: skip
+    stacked = stack_counts(counts, anonymity)  # merged in `decide`, on integer codes
+    decided = decide(stacked, anonymity, threads=workers)
+    job.say(f"k-anonymity: {stacked.num_rows:,} counted combinations from {len(counts)} splits "
+            f"searched in {time.perf_counter() - started:.1f}s")  # fmt: skip
     started = time.perf_counter()
     files = sorted(str(p) for p in staging.glob(f"{RECORDS}*"))  # a folder per date bucket
     if decided.plan is None or not files:

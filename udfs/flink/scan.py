@@ -17,7 +17,7 @@ from pyflink.table.udf import ScalarFunction, udf
 
 from connectors.splits import Split, read_split
 from connectors.staging import VIOLATION_OPTIONS, AttemptFiles, BucketedRecords, new_attempt
-from udfs.anonymity.frequencies import count_groups, merge_counts
+from udfs.anonymity.frequencies import count_groups, stack_counts
 from udfs.dp.batch import merge_split_pairs, split_pairs
 from udfs.engine import Engine
 from udfs.engine.outputs import quarantine_rows, staged_records, violation_rows
@@ -88,9 +88,10 @@ class ScanSplits(ScalarFunction):
                 )
                 files.write("quarantine", quarantine_rows(result, self.domain, self.job_id))
             records.flush()
-            # The split's quasi-identifier combinations and their counts: what the release's
-            # search reads instead of the records.
-            files.write("frequencies", merge_counts(frequencies, self.anonymity))
+            # The split's quasi-identifier combinations and their counts, batch by batch: what
+            # the release's search reads instead of the records (it merges the batches' and the
+            # splits' repeats on integer codes, cheaper than grouping the text here).
+            files.write("frequencies", stack_counts(frequencies, self.anonymity))
             if self.dp is not None:
                 files.write("dp", merge_split_pairs(dp_pairs, self.dp))
             if self.quality is not None:  # the split's distinct ids: the run's uniqueness

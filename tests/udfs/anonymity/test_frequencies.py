@@ -8,7 +8,14 @@ import pytest
 
 from tests.harness import AS_OF, KEY
 from tools.synthetic.generator import write_dataset
-from udfs.anonymity.frequencies import COUNT, apply_plan, count_groups, decide, merge_counts
+from udfs.anonymity.frequencies import (
+    COUNT,
+    apply_plan,
+    count_groups,
+    decide,
+    merge_counts,
+    stack_counts,
+)
 from udfs.anonymity.release import NOT_RELEASED, release
 from udfs.engine import Engine
 from udfs.engine.outputs import staged_records
@@ -55,6 +62,21 @@ def test_the_same_decision_and_the_same_lake_as_the_whole_release(tmp_path, doma
     assert rows(released) == rows(whole.records)
 
 
+@pytest.mark.parametrize("l_diversity", [None, 2])
+def test_stacked_counts_give_the_decision_of_merged_ones(tmp_path, l_diversity):
+    anonymity = copy.deepcopy(load_schema("healthcare").anonymity)
+    anonymity["l_diversity"] = l_diversity
+    anonymity["quasi_identifiers"] = ["gender", "zip_code", "latitude"]  # some repeat
+    parts = [count_groups(p, anonymity) for p in staged_parts("healthcare", 3_000, tmp_path)]
+    stacked, merged = stack_counts(parts, anonymity), merge_counts(parts, anonymity)
+    assert stacked.num_rows > merged.num_rows
+    one, other = decide(stacked, anonymity), decide(merged, anonymity)
+    assert one.plan == other.plan and one.plan.suppressed_groups
+    assert (one.staged, one.suppressed, one.information_loss, one.lattice_nodes_checked) == (
+        other.staged, other.suppressed, other.information_loss, other.lattice_nodes_checked
+    )  # fmt: skip
+
+
 def test_an_input_too_small_for_k_is_not_released_either_way(tmp_path):
     anonymity = load_schema("healthcare").anonymity
     parts = staged_parts("healthcare", 4, tmp_path, parts=2)
@@ -66,4 +88,5 @@ def test_an_input_too_small_for_k_is_not_released_either_way(tmp_path):
 def test_no_records_release_nothing():
     anonymity = load_schema("financial").anonymity
     decided = decide(merge_counts([], anonymity), anonymity)
+    assert decide(stack_counts([], anonymity), anonymity) == decided
     assert decided.staged == decided.suppressed == decided.published == 0

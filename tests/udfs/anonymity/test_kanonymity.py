@@ -18,6 +18,7 @@ from udfs.anonymity.kanonymity import (
     group_keys,
     group_sizes,
     information_loss,
+    merge_rows,
     plan_roll_ups,
     roll_up,
     search_levels,
@@ -167,6 +168,33 @@ def test_search_decides_the_same_over_weighted_rows_as_over_records(records):
             b.suppressed,
             round(b.loss, 12),
         )
+
+
+@pytest.mark.parametrize("sensitive", [False, True])
+def test_merging_repeated_rows_keeps_one_weighted_row_per_combination(records, sensitive):
+    repeated = records + records[:300] + records[:100]
+    values = {q: [r[q] for r in repeated] for q in QIS}
+    weights = np.arange(1, len(repeated) + 1, dtype=np.int64) % 3 + 1
+    diagnoses = [r["diagnosis_code"] for r in repeated] if sensitive else None
+    merged = merge_rows(build_qi_table(values, HIER, diagnoses, weights))
+    expected: Counter = Counter()
+    named = {**values, **({"diagnosis": diagnoses} if sensitive else {})}
+    for combo, weight in zip(zip(*named.values(), strict=True), weights, strict=True):
+        expected[tuple(v or "" for v in combo)] += int(weight)
+    codes = [c.values for c in merged.columns] + ([merged.sensitive] if sensitive else [])
+    labels = [np.asarray(factorize(column)[0], dtype=object)[code]  # the codes' values
+              for column, code in zip(named.values(), codes, strict=True)]  # fmt: skip
+    got = Counter(
+        {
+            tuple(row): int(w)
+            for row, w in zip(zip(*labels, strict=True), merged.weights, strict=True)
+        }
+    )
+    assert merged.rows == len(expected) < len(repeated) and got == expected
+    assert merged.records == int(weights.sum())
+    few = build_qi_table({q: [r[q] for r in records + records[:10]] for q in QIS}, HIER)
+    assert merge_rows(few) is few  # a few repeats: cheaper searched as they are
+    assert merge_rows(few, share=1.0).rows == len(records)
 
 
 @pytest.mark.parametrize("l_diverse", [None, 2])
