@@ -30,7 +30,7 @@ from connectors.staging import commit as staging_commit
 from connectors.staging import commit_partitioned
 from jobs import cli
 from jobs.config import PipelineConfig
-from jobs.runtime import first_results, task_table
+from jobs.runtime import first_results, runs_locally, task_table
 from udfs.anonymity.frequencies import COUNT, Decided, decide, stack_counts
 from udfs.anonymity.release import DEFAULT_MAX_SUPPRESSION, NOT_RELEASED, k_of
 from udfs.dp.batch import release_from_files
@@ -129,7 +129,8 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
     records), then the lake written by the workers: one task per date bucket (its staged records
     from every split), each generalizing them, leaving out the suppressed groups
     (udfs.anonymity.frequencies) and writing its dates' partitions, one file each — or, for an
-    input below batch.release_in_driver_mib, the same in the driver, one bucket at a time."""
+    input below batch.release_in_driver_mib or on a local MiniCluster, the same in the driver,
+    a bucket per thread."""
     from udfs.flink.release import ReleaseFiles, release_files_udf
     from udfs.flink.scan import RECORDS
 
@@ -148,7 +149,11 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
         return decided, 0
     function = ReleaseFiles(decided.plan, anonymity, str(staging / "lake"))
     rows, fields = list(enumerate(files)), [("task", "INT"), ("path", "STRING")]
-    if input_bytes < job.pipeline.batch.release_in_driver_bytes:
+    del counts, stacked  # the driver holds a bucket per thread from here, no more
+    batch = job.pipeline.batch
+    if input_bytes < batch.release_in_driver_bytes or (
+        batch.release_in_driver_when_local and runs_locally(t_env)
+    ):
         # A bucket per thread, as many as workers: reading, the Arrow kernels and the Parquet
         # writer let go of the GIL, so two buckets use two cores.
         function.open(None)

@@ -51,6 +51,12 @@ def quiet_local_logging() -> None:
         os.environ.setdefault("FLINK_LOG_DIR", str(log_dir))
 
 
+def runs_locally(t_env) -> bool:
+    """Whether the job runs on a MiniCluster in this process's JVM (`python -m jobs...`), not on
+    a cluster (`flink run`): Flink's deployment target, as PyFlink itself reads it."""
+    return t_env.get_config().get("execution.target", "") in ("local", "minicluster")
+
+
 def stream_table_env(batch: bool, settings: dict[str, str], connectors: bool = True):
     """A StreamTableEnvironment in BATCH or STREAMING runtime mode, configured for the project;
     without the connector jars when `connectors` is false (a graph of Python functions only)."""

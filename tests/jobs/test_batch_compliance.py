@@ -122,7 +122,9 @@ def test_the_release_in_the_workers_writes_the_lake_the_driver_would(result, gen
     from jobs.config import PipelineConfig
 
     base = PipelineConfig.load()
-    in_workers = replace(base, batch=replace(base.batch, release_in_driver_mib=0))
+    in_workers = replace(
+        base, batch=replace(base.batch, release_in_driver_mib=0, release_in_driver_when_local=False)
+    )
     job = make_job(generated / "records.csv", tmp_path / "out", pipeline=in_workers)
     summary = run(job)
     for key in ("published", "suppressed", "levels", "information_loss", "lake_files"):
@@ -148,3 +150,21 @@ def test_the_batch_job_ships_no_connector_jar(generated, tmp_path):
     jars = t_env.get_config().get("pipeline.jars", "")
     assert "flink-compliance-udfs.jar" in jars
     assert "kafka" not in jars and "hadoop" not in jars and "parquet" not in jars
+
+
+def test_a_local_run_releases_in_the_driver_and_a_cluster_run_in_its_workers(generated, tmp_path):
+    """On a local MiniCluster the workers share the driver's cores: the release skips the second
+    Flink job there (jobs.runtime.runs_locally), whatever the input's size."""
+    from connectors import files
+    from connectors.splits import plan_for_workers
+    from jobs.batch_compliance import scan_table
+    from jobs.runtime import runs_locally
+    from udfs.schema import read_rules
+
+    job = make_job(generated / "records.csv", tmp_path / "out")
+    layouts = files.read_layouts(job.input, load_schema("healthcare"))
+    splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, 2)
+    t_env, _ = scan_table(job, load_schema("healthcare"), read_rules("healthcare"), layouts, splits)
+    assert runs_locally(t_env)
+    t_env.get_config().set("execution.target", "remote")  # what `flink run` sets
+    assert not runs_locally(t_env)
