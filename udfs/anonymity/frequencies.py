@@ -68,8 +68,8 @@ def merge_counts(tables: list[pa.Table], anonymity: dict[str, Any]) -> pa.Table:
 
 def stack_counts(tables: list[pa.Table], anonymity: dict[str, Any]) -> pa.Table:
     """Frequency tables of parts of the input one after the other: a combination counted in
-    several parts has a row from each (`decide` merges them, on integer codes: ~5x cheaper
-    than grouping the text, measured on 10M records)."""
+    several parts has a row from each (`decide` merges them on integer codes: at 10M records
+    1.9-3.2 s against 4.4-4.9 s for grouping the text)."""
     tables = [t for t in tables if t.num_rows]
     if not tables:
         empty = {c: pa.array([], pa.string()) for c in counted_columns(anonymity)}

@@ -183,7 +183,7 @@ def merge_rows(table: QiTable, share: float = MERGE_SHARE) -> QiTable:
     by hashing one integer per row built from the values' codes, not the values' text. Where
     more than `share` of the rows are distinct already, the table is returned as it is: the
     search decides the same over repeated rows (weighted), and merging a few would cost more
-    than it saves (at 10M near-unique combinations, ~1.5 s of the 2.5)."""
+    than it saves (at 10M near-unique combinations: 1.9-2.2 s kept, 2.6-3.2 s merged)."""
     if table.rows == 0:
         return table
     key, bound = np.zeros(table.rows, dtype=np.int64), 1
