@@ -135,9 +135,8 @@ def test_the_release_in_the_workers_writes_the_lake_the_driver_would(result, gen
     )
 
 
-def test_the_batch_job_ships_no_connector_jar(generated, tmp_path):
-    """Its Python workers read and write every file: the connectors' ~80 MB of jars only slowed
-    its start (connectors/jars.py)."""
+def scan_env(generated, tmp_path):
+    """The table environment a local run of the job scans in (its graph built, not run)."""
     from connectors import files
     from connectors.splits import plan_for_workers
     from jobs.batch_compliance import scan_table
@@ -146,7 +145,13 @@ def test_the_batch_job_ships_no_connector_jar(generated, tmp_path):
     job = make_job(generated / "records.csv", tmp_path / "out")
     layouts = files.read_layouts(job.input, load_schema("healthcare"))
     splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, 2)
-    t_env, _ = scan_table(job, load_schema("healthcare"), read_rules("healthcare"), layouts, splits)
+    return scan_table(job, load_schema("healthcare"), read_rules("healthcare"), layouts, splits)[0]
+
+
+def test_the_batch_job_ships_no_connector_jar(generated, tmp_path):
+    """Its Python workers read and write every file: the connectors' ~80 MB of jars only slowed
+    its start (connectors/jars.py)."""
+    t_env = scan_env(generated, tmp_path)
     jars = t_env.get_config().get("pipeline.jars", "")
     assert "flink-compliance-udfs.jar" in jars
     assert "kafka" not in jars and "hadoop" not in jars and "parquet" not in jars
@@ -155,16 +160,9 @@ def test_the_batch_job_ships_no_connector_jar(generated, tmp_path):
 def test_a_local_run_releases_in_the_driver_and_a_cluster_run_in_its_workers(generated, tmp_path):
     """On a local MiniCluster the workers share the driver's cores: the release skips the second
     Flink job there (jobs.runtime.runs_locally), whatever the input's size."""
-    from connectors import files
-    from connectors.splits import plan_for_workers
-    from jobs.batch_compliance import scan_table
     from jobs.runtime import runs_locally
-    from udfs.schema import read_rules
 
-    job = make_job(generated / "records.csv", tmp_path / "out")
-    layouts = files.read_layouts(job.input, load_schema("healthcare"))
-    splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, 2)
-    t_env, _ = scan_table(job, load_schema("healthcare"), read_rules("healthcare"), layouts, splits)
+    t_env = scan_env(generated, tmp_path)
     assert runs_locally(t_env)
     t_env.get_config().set("execution.target", "remote")  # what `flink run` sets
     assert not runs_locally(t_env)
