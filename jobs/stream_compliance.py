@@ -170,10 +170,11 @@ def input_topic(job: StreamJob) -> tuple[str, str, str | None]:
 
 def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     """Valid records → tumbling event-time windows per group key, collected in the JVM → one
-    Python call per window and key that releases groups ≥ k or suppresses them. Records that
+    Python call per window and key that decides which groups ≥ k are released and how (the JVM
+    applies it) and which are suppressed. Records that
     arrive after their window closed are suppressed as late, never dropped: in STREAMING the
     window operator itself says which (udfs/jvm KAnonymityWindows)."""
-    from udfs.flink.windows import kanonymity_windows, release_window_udtf
+    from udfs.flink.windows import kanonymity_windows, release_plan_udf
 
     columns = sql.window_columns(payload_names(schema))
     window_ms = job.pipeline.stream.window_ms
@@ -185,9 +186,8 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
         records = t_env.sql_query(sql.window_input_sql(columns))
         t_env.create_temporary_view("window_outputs", kanonymity_windows(t_env, records, window_ms))
     t_env.create_temporary_view("late", t_env.sql_query(sql.late_sql(job.batch)))
-    t_env.create_temporary_function(
-        "release_window", release_window_udtf(schema.anonymity, columns)
-    )
+    t_env.create_temporary_function("release_plan", release_plan_udf(schema.anonymity, columns))
+    t_env.create_java_temporary_system_function(*sql.RELEASE_FUNCTION)
     windowed = sql.windowed_sql(columns, job.batch)
     t_env.create_temporary_view("windowed", t_env.sql_query(windowed))
     return columns

@@ -73,6 +73,60 @@ def close_window(
     return result
 
 
+@dataclass
+class WindowPlan:
+    """close_window's decision without the records: `at[j]` is the index of record j's released
+    group in `groups` (-1: suppressed); each group is its rung and its generalized values, one
+    per quasi-identifier of `names` (None where that rung leaves the value as it is)."""
+
+    names: list[str]
+    at: list[int]
+    groups: list[tuple[int, tuple[str | None, ...]]]
+
+
+def plan_window(
+    values: Sequence[Sequence[str | None]],
+    names: Sequence[str],
+    hierarchies: dict[str, Hierarchy],
+    ladder: Sequence[Levels],
+    k: int,
+) -> WindowPlan:
+    """What close_window decides for records whose quasi-identifiers `names` are `values` (one
+    sequence per record): the same groups, released at the same rungs. Each distinct value is
+    generalized once per rung, and nothing per record is built but its group key."""
+    at = [-1] * len(values)
+    groups: list[tuple[int, tuple[str | None, ...]]] = []
+    left = list(range(len(values)))
+    for rung, levels in enumerate(ladder):
+        columns = []
+        for i, name in enumerate(names):
+            if name not in levels:  # close_window: not grouped on, not replaced
+                columns.append([None] * len(left))
+                continue
+            hierarchy, level, cache = hierarchies[name], levels[name], {}
+            column = []
+            for j in left:
+                value = values[j][i]
+                label = cache.get(value)
+                if label is None:
+                    label = cache[value] = hierarchy.generalize(value, level)
+                column.append(label)
+            columns.append(column)
+        members: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
+        keys = zip(*columns, strict=True) if columns else [()] * len(left)
+        for j, key in zip(left, keys, strict=True):
+            members[key].append(j)
+        left = []
+        for key, group in members.items():
+            if len(group) >= k:
+                for j in group:
+                    at[j] = len(groups)
+                groups.append((rung, key))
+            else:
+                left.extend(group)
+    return WindowPlan(list(names), at, groups)
+
+
 def group_key_column(
     values: dict[str, Any], hierarchies: dict[str, Hierarchy], ladder: Sequence[Levels], size: int
 ):

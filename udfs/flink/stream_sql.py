@@ -56,6 +56,10 @@ def _late(batch: bool) -> str:
 PACK_FUNCTION = ("pack_row", "io.flinkcompliance.udfs.PackRow")
 
 
+# A window's records released as the Python release plan says (udfs/jvm ApplyRelease).
+RELEASE_FUNCTION = ("apply_release", "io.flinkcompliance.udfs.ApplyRelease")
+
+
 def packed_sql(columns: list[str]) -> str:
     return f"{PACK_FUNCTION[0]}({quoted(columns)})"
 
@@ -96,10 +100,9 @@ def late_sql(batch: bool) -> str:
 
 
 def windowed_sql(columns: list[str], batch: bool) -> str:
-    """Each window's records of one group key released by one call of the Python table function
-    `release_window`. STREAMING: the windows' rows (`window_outputs`, collected in the JVM by
+    """Each window's records of one group key released as one call of the Python function
+    `release_plan` decides (udfs.flink.windows), applied in the JVM by `apply_release`. STREAMING: the windows' rows (`window_outputs`, collected in the JVM by
     udfs/jvm KAnonymityWindows). BATCH: `on_time` grouped by key and its window's start."""
-    names = quoted(["kind", *columns])
     if batch:
         windows = (
             "SELECT group_key, ARRAY_AGG(packed) AS items FROM on_time "
@@ -107,8 +110,10 @@ def windowed_sql(columns: list[str], batch: bool) -> str:
         )
     else:
         windows = "SELECT items FROM window_outputs WHERE kind = 'window'"
-    return f"""SELECT {names} FROM ({windows}),
-            LATERAL TABLE(release_window(items)) AS T({names})"""
+    fields = ", ".join(f"T.fields[{i}] AS `{n}`" for i, n in enumerate(columns, start=1))
+    planned = f"SELECT items, release_plan(items) AS plan FROM ({windows})"
+    return f"""SELECT T.kind AS kind, {fields} FROM ({planned}) AS W,
+            LATERAL TABLE({RELEASE_FUNCTION[0]}(W.items, W.plan)) AS T(kind, fields)"""
 
 
 def inserts(domain: str, job_id: str, columns: list[str]) -> list[str]:

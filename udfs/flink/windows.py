@@ -1,26 +1,27 @@
-"""The PyFlink side of the streaming k-anonymity windows: Flink SQL collects each tumbling
-event-time window's records per group key in the JVM (TUMBLE + ARRAY_AGG); when the watermark
-passes the window's end, this table function is called once per window and key and releases
-what udfs.anonymity.windows.close_window decides."""
+"""The PyFlink side of the k-anonymity windows: the JVM collects each window's records per
+group key (STREAMING: udfs/jvm KAnonymityWindows; BATCH: ARRAY_AGG); when a window closes, this
+function is called once per window and key with its records and returns what
+udfs.anonymity.windows.plan_window decides, which udfs/jvm ApplyRelease applies in the JVM."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
-from pyflink.common import Row
 from pyflink.table import DataTypes
-from pyflink.table.udf import TableFunction, udtf
+from pyflink.table.udf import ScalarFunction, udf
 
 from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.release import k_of
-from udfs.anonymity.windows import close_window
+from udfs.anonymity.windows import plan_window
 
-LAKE, SUPPRESSED = "lake", "suppressed"
+SKIPPED = -2  # an empty item: no record (udfs/jvm ApplyRelease)
 
 
-class ReleaseWindow(TableFunction):
-    """items: the window's records of one key, each a JSON array of `columns`."""
+class ReleasePlan(ScalarFunction):
+    """items: the window's records of one key, each a JSON array of `columns` → the release plan
+    that udfs/jvm ApplyRelease (`apply_release`) applies to them: what udfs.anonymity.windows
+    plan_window decides over their quasi-identifiers. The records stay in the JVM; only this
+    plan comes back (before, every record came back as a row of its own: at a window close of
+    ~30,000 records that held the Python worker, and the alerts behind it, for over a second)."""
 
     def __init__(self, anonymity: dict, columns: list[str]):
         self.anonymity = anonymity
@@ -30,40 +31,34 @@ class ReleaseWindow(TableFunction):
         self.hierarchies = hierarchies_from_config(self.anonymity)
         self.ladder = self.anonymity["stream_ladder"]
         self.k = k_of(self.anonymity)
-        self.index = {name: i for i, name in enumerate(self.columns)}
-        self.qis = [(q, self.index[q]) for q in self.ladder[0]]
+        index = {name: i for i, name in enumerate(self.columns)}
+        self.qis = list(self.ladder[0])
+        self.positions = [index[q] for q in self.qis]
         group = function_context.get_metric_group().add_group("compliance")
         self.released = group.counter("released")
         self.suppressed = group.counter("suppressed")
         self.groups_released = group.counter("kanonymity_groups_released")
 
-    def eval(self, items: list[str]):
-        records = [orjson.loads(item) for item in items if item]
-        result = close_window(
-            [({q: r[i] for q, i in self.qis}, r) for r in records],
-            self.hierarchies,
-            self.ladder,
-            self.k,
-        )
-        self.released.inc(len(result.released))
-        self.suppressed.inc(len(result.suppressed))
-        self.groups_released.inc(
-            len({(r.rung, tuple(r.generalized.values())) for r in result.released})
-        )
-        for released in result.released:
-            row: list[Any] = list(released.record)
-            for q, text in released.generalized.items():
-                row[self.index[q]] = text
-            yield Row(LAKE, *row)
-        for record in result.suppressed:
-            yield Row(SUPPRESSED, *record)
+    def eval(self, items: list[str]) -> str:
+        records = [orjson.loads(item) if item else None for item in items]
+        values = [[r[i] for i in self.positions] for r in records if r is not None]
+        plan = plan_window(values, self.qis, self.hierarchies, self.ladder, self.k)
+        decided = iter(plan.at)
+        at = [next(decided) if r is not None else SKIPPED for r in records]
+        released = sum(1 for g in plan.at if g >= 0)
+        self.released.inc(released)
+        self.suppressed.inc(len(plan.at) - released)
+        self.groups_released.inc(len(plan.groups))
+        labels = [label for _rung, key in plan.groups for label in key]
+        head = [",".join(map(str, self.positions)), ",".join(map(str, at))]
+        return orjson.dumps(head + labels).decode()
 
 
-def release_window_udtf(anonymity: dict, columns: list[str]):
-    return udtf(
-        ReleaseWindow(anonymity, columns),
+def release_plan_udf(anonymity: dict, columns: list[str]):
+    return udf(
+        ReleasePlan(anonymity, columns),
         input_types=[DataTypes.ARRAY(DataTypes.STRING())],
-        result_types=[DataTypes.STRING()] * (len(columns) + 1),
+        result_type=DataTypes.STRING(),
     )
 
 

@@ -23,7 +23,8 @@ def test_windows_come_from_the_jvm_in_streaming_and_a_group_by_in_batch():
     on_time = sql.on_time_sql(COLUMNS, 1500)
     assert "window_phase(group_key, CAST(event_ms AS BIGINT), CAST(1500 AS BIGINT))" in on_time
     for text in (streaming, bounded):
-        assert "release_window(items)" in text and "`zip3`" in text
+        assert "release_plan(items)" in text and "apply_release(W.items, W.plan)" in text
+        assert "T.fields[4] AS `zip3`" in text  # record_id, event_date, event_ms, zip3
 
 
 def test_the_lake_keeps_the_payload_not_the_event_time_columns():
