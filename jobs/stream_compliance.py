@@ -174,7 +174,7 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     applies it) and which are suppressed. Records that
     arrive after their window closed are suppressed as late, never dropped: in STREAMING the
     window operator itself says which (udfs/jvm KAnonymityWindows)."""
-    from udfs.flink.windows import kanonymity_windows, release_plan_udf
+    from udfs.flink.windows import kanonymity_windows, qi_positions, release_plan_udf
 
     columns = sql.window_columns(payload_names(schema))
     window_ms = job.pipeline.stream.window_ms
@@ -188,7 +188,8 @@ def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     t_env.create_temporary_view("late", t_env.sql_query(sql.late_sql(job.batch)))
     t_env.create_temporary_function("release_plan", release_plan_udf(schema.anonymity, columns))
     t_env.create_java_temporary_system_function(*sql.RELEASE_FUNCTION)
-    windowed = sql.windowed_sql(columns, job.batch)
+    t_env.create_java_temporary_system_function(*sql.PROJECT_FUNCTION)
+    windowed = sql.windowed_sql(columns, job.batch, qi_positions(schema.anonymity, columns))
     t_env.create_temporary_view("windowed", t_env.sql_query(windowed))
     return columns
 

@@ -58,6 +58,8 @@ PACK_FUNCTION = ("pack_row", "io.flinkcompliance.udfs.PackRow")
 
 # A window's records released as the Python release plan says (udfs/jvm ApplyRelease).
 RELEASE_FUNCTION = ("apply_release", "io.flinkcompliance.udfs.ApplyRelease")
+# Only the quasi-identifiers of a window's records go to Python (udfs/jvm ProjectItems).
+PROJECT_FUNCTION = ("project_items", "io.flinkcompliance.udfs.ProjectItems")
 
 
 def packed_sql(columns: list[str]) -> str:
@@ -99,9 +101,10 @@ def late_sql(batch: bool) -> str:
     )
 
 
-def windowed_sql(columns: list[str], batch: bool) -> str:
+def windowed_sql(columns: list[str], batch: bool, qi_positions: str) -> str:
     """Each window's records of one group key released as one call of the Python function
-    `release_plan` decides (udfs.flink.windows), applied in the JVM by `apply_release`. STREAMING: the windows' rows (`window_outputs`, collected in the JVM by
+    `release_plan` decides over their quasi-identifiers (`qi_positions` in a packed record:
+    udfs.flink.windows), applied in the JVM by `apply_release`. STREAMING: the windows' rows (`window_outputs`, collected in the JVM by
     udfs/jvm KAnonymityWindows). BATCH: `on_time` grouped by key and its window's start."""
     if batch:
         windows = (
@@ -111,7 +114,8 @@ def windowed_sql(columns: list[str], batch: bool) -> str:
     else:
         windows = "SELECT items FROM window_outputs WHERE kind = 'window'"
     fields = ", ".join(f"T.fields[{i}] AS `{n}`" for i, n in enumerate(columns, start=1))
-    planned = f"SELECT items, release_plan(items) AS plan FROM ({windows})"
+    qis = f"{PROJECT_FUNCTION[0]}(items, '{qi_positions}')"
+    planned = f"SELECT items, release_plan({qis}) AS plan FROM ({windows})"
     return f"""SELECT T.kind AS kind, {fields} FROM ({planned}) AS W,
             LATERAL TABLE({RELEASE_FUNCTION[0]}(W.items, W.plan)) AS T(kind, fields)"""
 

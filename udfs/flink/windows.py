@@ -17,7 +17,7 @@ SKIPPED = -2  # an empty item: no record (udfs/jvm ApplyRelease)
 
 
 class ReleasePlan(ScalarFunction):
-    """items: the window's records of one key, each a JSON array of `columns` → the release plan
+    """A window's records of one key (their quasi-identifiers) → the release plan
     that udfs/jvm ApplyRelease (`apply_release`) applies to them: what udfs.anonymity.windows
     plan_window decides over their quasi-identifiers. The records stay in the JVM; only this
     plan comes back (before, every record came back as a row of its own: at a window close of
@@ -33,15 +33,17 @@ class ReleasePlan(ScalarFunction):
         self.k = k_of(self.anonymity)
         index = {name: i for i, name in enumerate(self.columns)}
         self.qis = list(self.ladder[0])
-        self.positions = [index[q] for q in self.qis]
+        self.positions = [index[q] for q in self.qis]  # the plan's, and project_items' input
         group = function_context.get_metric_group().add_group("compliance")
         self.released = group.counter("released")
         self.suppressed = group.counter("suppressed")
         self.groups_released = group.counter("kanonymity_groups_released")
 
     def eval(self, items: list[str]) -> str:
+        """items: each record's quasi-identifiers (`project_items`: its columns at
+        self.positions, a JSON array), empty for no record."""
         records = [orjson.loads(item) if item else None for item in items]
-        values = [[r[i] for i in self.positions] for r in records if r is not None]
+        values = [r for r in records if r is not None]
         plan = plan_window(values, self.qis, self.hierarchies, self.ladder, self.k)
         decided = iter(plan.at)
         at = [next(decided) if r is not None else SKIPPED for r in records]
@@ -52,6 +54,12 @@ class ReleasePlan(ScalarFunction):
         labels = [label for _rung, key in plan.groups for label in key]
         head = [",".join(map(str, self.positions)), ",".join(map(str, at))]
         return orjson.dumps(head + labels).decode()
+
+
+def qi_positions(anonymity: dict, columns: list[str]) -> str:
+    """The quasi-identifiers' positions in a packed record, as project_items takes them."""
+    index = {name: i for i, name in enumerate(columns)}
+    return ",".join(str(index[q]) for q in anonymity["stream_ladder"][0])
 
 
 def release_plan_udf(anonymity: dict, columns: list[str]):

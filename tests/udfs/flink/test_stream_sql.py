@@ -15,15 +15,16 @@ def test_streaming_windows_tell_late_records_apart_in_the_jvm_and_batch_has_none
 
 
 def test_windows_come_from_the_jvm_in_streaming_and_a_group_by_in_batch():
-    streaming = sql.windowed_sql(COLUMNS, batch=False)
-    bounded = sql.windowed_sql(COLUMNS, batch=True)
+    streaming = sql.windowed_sql(COLUMNS, batch=False, qi_positions="3,4")
+    bounded = sql.windowed_sql(COLUMNS, batch=True, qi_positions="3,4")
     assert "FROM window_outputs WHERE kind = 'window'" in streaming
     assert "FROM on_time GROUP BY window_start, group_key" in bounded
     # BATCH places each key's windows as the streaming operator does (udfs/jvm WindowPhase)
     on_time = sql.on_time_sql(COLUMNS, 1500)
     assert "window_phase(group_key, CAST(event_ms AS BIGINT), CAST(1500 AS BIGINT))" in on_time
     for text in (streaming, bounded):
-        assert "release_plan(items)" in text and "apply_release(W.items, W.plan)" in text
+        assert "release_plan(project_items(items, '3,4'))" in text  # Python sees the QIs only
+        assert "apply_release(W.items, W.plan)" in text
         assert "T.fields[4] AS `zip3`" in text  # record_id, event_date, event_ms, zip3
 
 

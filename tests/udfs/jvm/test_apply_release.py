@@ -9,8 +9,8 @@ import pytest
 
 from tests.udfs.anonymity.test_windows import ANON, HIER, LADDER, QIS
 from udfs.anonymity.windows import close_window
-from udfs.flink.stream_sql import PACK_FUNCTION, RELEASE_FUNCTION
-from udfs.flink.windows import ReleasePlan
+from udfs.flink.stream_sql import PACK_FUNCTION, PROJECT_FUNCTION, RELEASE_FUNCTION
+from udfs.flink.windows import ReleasePlan, qi_positions
 
 COLUMNS = ["record_id", "note", *QIS]
 ODD = ['quote " \\ /', "tab\tnew\nline\x00\x1f\x7f", "café ☕ 😀 𝕏", "", None, "x" * 3000]
@@ -51,6 +51,13 @@ def _records() -> list[list[str | None]]:
     return rows
 
 
+def _project(t_env, items: list[str], positions: str) -> list[str | None]:
+    rows = t_env.from_elements([(items, "")], window_type())
+    query = f"SELECT project_items(items, '{positions}') FROM {rows}"
+    with t_env.execute_sql(query).collect() as got:
+        return [item for row in got for item in row[0]]
+
+
 def _expected(records, k):
     pending = [(dict(zip(QIS, r[2:], strict=True)), r) for r in records]
     result = close_window(pending, HIER, LADDER, k)
@@ -76,6 +83,7 @@ def test_the_jvm_releases_what_close_window_releases(k):
     _env, t_env = stream_table_env(batch=True, settings={"parallelism.default": "1"})
     t_env.create_java_temporary_system_function(*PACK_FUNCTION)
     t_env.create_java_temporary_system_function(*RELEASE_FUNCTION)
+    t_env.create_java_temporary_system_function(*PROJECT_FUNCTION)
     row_type = DataTypes.ROW([DataTypes.FIELD(n, DataTypes.STRING()) for n in COLUMNS])
     t_env.create_temporary_view("records", t_env.from_elements(records, row_type))
     names = ", ".join(f"`{n}`" for n in COLUMNS)
@@ -83,7 +91,13 @@ def test_the_jvm_releases_what_close_window_releases(k):
         items = [item for row in got for item in row[0]]
     assert [orjson.loads(i) for i in items] == records  # in order: one window of one key
     items.insert(5, "")  # an empty item is no record
-    plan = plan_fn.eval(items)
+    positions = qi_positions(ANON, COLUMNS)
+    assert positions == "2,3,4,5,6"
+    qis = _project(t_env, items, positions)
+    assert qis[5] == "" and [orjson.loads(q) for q in qis if q] == [r[2:] for r in records]
+    notes = _project(t_env, items, "1,0")  # the odd texts, copied as written
+    assert [orjson.loads(q) for q in notes if q] == [[r[1], r[0]] for r in records]
+    plan = plan_fn.eval(qis)
     t_env.create_temporary_view("windows", t_env.from_elements([(items, plan)], window_type()))
     # the fields one by one, as the job reads them (PyFlink's collect fails on a null element)
     fields = ", ".join(f"T.fields[{i}]" for i in range(1, len(COLUMNS) + 1))

@@ -64,6 +64,52 @@ final class JsonStrings {
         }
     }
 
+    /**
+     * Where each element of a JSON array of strings and nulls is in {@code text}: its start and
+     * end (exclusive) as it is written there, quotes and escapes included, two ints per element.
+     * Not a validation: {@link #parse} is.
+     */
+    static int[] spans(byte[] text) {
+        int[] found = new int[16];
+        int n = 0;
+        int i = skip(text, 0);
+        expect(text, i++, '[');
+        i = skip(text, i);
+        if (i < text.length && text[i] == ']') {
+            return new int[0];
+        }
+        while (true) {
+            i = skip(text, i);
+            int start = i;
+            if (i < text.length && text[i] == '"') {
+                i++;
+                while (i < text.length && text[i] != '"') {
+                    i += text[i] == '\\' ? 2 : 1;
+                }
+                i++;
+            } else {
+                while (i < text.length && text[i] != ',' && text[i] != ']') {
+                    i++;
+                }
+            }
+            if (i > text.length) {
+                throw error(text, text.length);
+            }
+            if (n + 2 > found.length) {
+                found = java.util.Arrays.copyOf(found, found.length * 2);
+            }
+            found[n++] = start;
+            found[n++] = i;
+            i = skip(text, i);
+            if (i < text.length && text[i] == ',') {
+                i++;
+                continue;
+            }
+            expect(text, i, ']');
+            return java.util.Arrays.copyOf(found, n);
+        }
+    }
+
     /** The escape after a backslash at {@code i}: its UTF-8 bytes written, the next index returned. */
     private static int escape(byte[] text, int i, ByteArrayOutputStream out) {
         if (i >= text.length) {
