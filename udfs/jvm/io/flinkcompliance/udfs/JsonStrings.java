@@ -31,7 +31,7 @@ final class JsonStrings {
                 i += 4;
             } else {
                 expect(text, i++, '"');
-                ByteArrayOutputStream value = new ByteArrayOutputStream();
+                ByteArrayOutputStream value = null; // only for a string with escapes
                 int start = i;
                 while (true) {
                     if (i >= text.length) {
@@ -39,19 +39,26 @@ final class JsonStrings {
                     }
                     byte b = text[i];
                     if (b == '"') {
-                        value.write(text, start, i - start);
-                        i++;
                         break;
                     }
                     if (b != '\\') {
                         i++;
                         continue;
                     }
+                    if (value == null) {
+                        value = new ByteArrayOutputStream();
+                    }
                     value.write(text, start, i - start);
                     i = escape(text, i + 1, value);
                     start = i;
                 }
-                values.add(value.toByteArray());
+                if (value == null) {
+                    values.add(java.util.Arrays.copyOfRange(text, start, i));
+                } else {
+                    value.write(text, start, i - start);
+                    values.add(value.toByteArray());
+                }
+                i++;
             }
             i = skip(text, i);
             if (i < text.length && text[i] == ',') {
