@@ -22,12 +22,6 @@ VIOLATION_COLUMNS = (
     "severity",
     "description",
 )
-# The streaming job's violations keep Parquet statistics for these (short, filtered on) only.
-VIOLATION_STATISTICS = ("rule_id", "regulation", "severity", "event_date")
-
-
-# Flink's Parquet writer with statistics for some columns only (udfs/jvm LeanParquetFormatFactory)
-LEAN_PARQUET = "parquet-lean"
 
 
 def parquet_sink_ddl(
@@ -37,21 +31,15 @@ def parquet_sink_ddl(
     temporary: bool = True,
     dictionary: bool = True,
     partition: str | None = None,
-    statistics: tuple[str, ...] | None = None,
 ) -> str:
     """Flink's filesystem sink in Parquet. `dictionary=False` skips dictionary encoding: for
     mostly unique values (ids, tokens) it is cost without gain — Parquet's dictionary writer was
     the hottest JVM code in a profile of the batch scan. `partition`: a column (the last of
-    `columns`) whose values are directories, each committed with a _SUCCESS file.
-    `statistics`: only these columns get Parquet's min/max statistics (udfs/jvm
-    LeanParquetFormatFactory); None: every column, Flink's own writer."""
+    `columns`) whose values are directories, each committed with a _SUCCESS file."""
     cols = ",\n        ".join(f"`{name}` {kind}" for name, kind in columns)
-    fmt = "parquet" if statistics is None else LEAN_PARQUET
-    options = {"connector": "filesystem", "path": path.resolve().as_uri(), "format": fmt}
-    if statistics is not None:
-        options[f"{fmt}.statistics"] = ",".join(statistics)
+    options = {"connector": "filesystem", "path": path.resolve().as_uri(), "format": "parquet"}
     if not dictionary:
-        options[f"{fmt}.enable.dictionary"] = "false"
+        options["parquet.enable.dictionary"] = "false"
     if partition:
         options.update({"sink.partition-commit.policy.kind": "success-file",
                         "sink.partition-commit.trigger": "process-time",

@@ -258,12 +258,9 @@ def sinks(t_env, job: StreamJob, columns: list[str]) -> None:
     t_env.execute_sql(lake.parquet_sink_ddl("lake_sink", out / "lake", lake_cols, partition="date"))
     t_env.execute_sql(lake.parquet_sink_ddl("suppressed_sink", out / "suppressed", suppressed_cols))
     # ~4 rows per record through the row-at-a-time Parquet writer, in the source's chain: its
-    # dictionary encoding cost more than the rest of that writer, and keeping the min and max of
-    # every string column (most of them repeated: job id, domain, description) ~20% of the
-    # TaskManager's CPU; statistics are kept for the columns a reader filters on.
+    # dictionary encoding cost more than the rest of that writer.
     violations = lake.parquet_sink_ddl("violations_sink", out / "violations", violation_cols,
-                                       dictionary=False,
-                                       statistics=lake.VIOLATION_STATISTICS)  # fmt: skip
+                                       dictionary=False)  # fmt: skip
     t_env.execute_sql(violations)
     if job.cdc is not None:
         deleted = [(n, {"lsn": "BIGINT", "deleted_at": "TIMESTAMP(3)"}.get(n, "STRING"))
