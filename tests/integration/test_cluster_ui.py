@@ -115,13 +115,14 @@ def test_metrics_ui_and_savepoint_resume(tmp_path, capsys):
     dom = browser.open_page(
         url,
         tmp_path / "chromium",
-        until=lambda dom: "PythonCorrelate" in dom,
+        until=lambda dom: "k-anonymity windows" in dom and "PythonCalc" in dom,
         screenshot=screenshot,
     ).dom
     assert "flink-compliance stream healthcare" in dom
     for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:  # every vertex is drawn
         assert vertex["name"].split(" ->")[0].split("[")[0] in dom, vertex["name"]
-    assert "k-anonymity windows" in dom and "PythonCorrelate" in dom
+    # the windows (JVM) and their release: a Python plan (PythonCalc), applied in the JVM
+    assert "k-anonymity windows" in dom and "PythonCalc" in dom and "Correlate" in dom
     assert screenshot.is_file() and screenshot.stat().st_size > 10_000
 
     # Stop with a savepoint; more data arrives while it is down; resume; drain at the end.
