@@ -171,9 +171,9 @@ def input_topic(job: StreamJob) -> tuple[str, str, str | None]:
 def windowed_lake(t_env, job: StreamJob, schema: DomainSchema) -> list[str]:
     """Valid records → tumbling event-time windows per group key, collected in the JVM → one
     Python call per window and key that decides which groups ≥ k are released and how (the JVM
-    applies it) and which are suppressed. Records that
-    arrive after their window closed are suppressed as late, never dropped: in STREAMING the
-    window operator itself says which (udfs/jvm KAnonymityWindows)."""
+    applies it) and which are suppressed. Records that arrive after their window closed are
+    suppressed as late, never dropped: in STREAMING the window operator itself says which
+    (udfs/jvm KAnonymityWindows)."""
     from udfs.flink.windows import kanonymity_windows, qi_positions, release_plan_udf
 
     columns = sql.window_columns(payload_names(schema))

@@ -77,9 +77,8 @@ def close_window(
 class WindowPlan:
     """close_window's decision without the records: `at[j]` is the index of record j's released
     group in `groups` (-1: suppressed); each group is its rung and its generalized values, one
-    per quasi-identifier of `names` (None where that rung leaves the value as it is)."""
+    per quasi-identifier plan_window was given (None where that rung leaves the value as it is)."""
 
-    names: list[str]
     at: list[int]
     groups: list[tuple[int, tuple[str | None, ...]]]
 
@@ -124,7 +123,7 @@ def plan_window(
                 groups.append((rung, key))
             else:
                 left.extend(group)
-    return WindowPlan(list(names), at, groups)
+    return WindowPlan(at, groups)
 
 
 def group_key_column(

@@ -104,8 +104,9 @@ def late_sql(batch: bool) -> str:
 def windowed_sql(columns: list[str], batch: bool, qi_positions: str) -> str:
     """Each window's records of one group key released as one call of the Python function
     `release_plan` decides over their quasi-identifiers (`qi_positions` in a packed record:
-    udfs.flink.windows), applied in the JVM by `apply_release`. STREAMING: the windows' rows (`window_outputs`, collected in the JVM by
-    udfs/jvm KAnonymityWindows). BATCH: `on_time` grouped by key and its window's start."""
+    udfs.flink.windows), applied in the JVM by `apply_release`. STREAMING: the windows' rows
+    (`window_outputs`, collected in the JVM by udfs/jvm KAnonymityWindows). BATCH: `on_time`
+    grouped by key and its window's start."""
     if batch:
         windows = (
             "SELECT group_key, ARRAY_AGG(packed) AS items FROM on_time "

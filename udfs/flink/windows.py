@@ -31,9 +31,8 @@ class ReleasePlan(ScalarFunction):
         self.hierarchies = hierarchies_from_config(self.anonymity)
         self.ladder = self.anonymity["stream_ladder"]
         self.k = k_of(self.anonymity)
-        index = {name: i for i, name in enumerate(self.columns)}
         self.qis = list(self.ladder[0])
-        self.positions = [index[q] for q in self.qis]  # the plan's, and project_items' input
+        self.positions = qi_positions(self.anonymity, self.columns)  # as project_items took them
         group = function_context.get_metric_group().add_group("compliance")
         self.released = group.counter("released")
         self.suppressed = group.counter("suppressed")
@@ -52,7 +51,7 @@ class ReleasePlan(ScalarFunction):
         self.suppressed.inc(len(plan.at) - released)
         self.groups_released.inc(len(plan.groups))
         labels = [label for _rung, key in plan.groups for label in key]
-        head = [",".join(map(str, self.positions)), ",".join(map(str, at))]
+        head = [self.positions, ",".join(map(str, at))]
         return orjson.dumps(head + labels).decode()
 
 
