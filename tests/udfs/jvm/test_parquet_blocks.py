@@ -32,7 +32,10 @@ def _sink(tmp_path, files: list[bytes | None]) -> None:
 
     _env, t_env = stream_table_env(batch=True, settings={"parallelism.default": "1"})
     row_type = DataTypes.ROW([DataTypes.FIELD("file", DataTypes.BYTES())])
-    t_env.create_temporary_view("files", t_env.from_elements([(None if f is None else bytearray(f),) for f in files], row_type))
+    t_env.create_temporary_view(
+        "files",
+        t_env.from_elements([(None if f is None else bytearray(f),) for f in files], row_type),
+    )
     t_env.execute_sql(parquet_sink_ddl("blocks_sink", tmp_path / "out", [("file", "BYTES")],
                                        fmt=PARQUET_BLOCKS))  # fmt: skip
     t_env.execute_sql("INSERT INTO blocks_sink SELECT file FROM files").wait()
@@ -48,7 +51,9 @@ def test_the_sink_writes_every_files_rows_in_order(tmp_path):
         parquet_file(tables[2], compression="zstd"),
     ]
     _sink(tmp_path, files)
-    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and not p.name.startswith(".")]
+    written = [
+        p for p in (tmp_path / "out").rglob("*") if p.is_file() and not p.name.startswith(".")
+    ]
     assert len(written) == 1  # one part file of a bounded run at parallelism 1
     assert pq.ParquetFile(written[0]).num_row_groups == 4
     got = read_parquet_dir(tmp_path / "out")
