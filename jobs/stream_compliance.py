@@ -129,7 +129,8 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
         layouts = files.read_layouts(job.input, schema)
         fn = ProcessLines(*args, layouts=layouts, alert_min_severity=severity, window_keys=True,
                           quarantine_secret=job.quarantine_secret, token_key_id=job.token_key_id,
-                          quality=quality, violations_job=job.job_id)  # fmt: skip
+                          quality=quality, violations_job=job.job_id,
+                          violation_lists=job.audit)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.execute_sql(files.raw_lines_ddl("raw_input", job.input))
         lines = t_env.to_data_stream(t_env.from_path("raw_input")).rebalance()
@@ -153,7 +154,8 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
         fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True,
                              quarantine_secret=job.quarantine_secret,
                              token_key_id=job.token_key_id, changes=job.cdc,
-                             quality=quality, violations_job=job.job_id)  # fmt: skip
+                             quality=quality, violations_job=job.job_id,
+                             violation_lists=job.audit)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.create_temporary_view("processed", translated_once(t_env, t_env.sql_query(step)))
     t_env.create_java_temporary_system_function(*VIOLATIONS_FUNCTION)

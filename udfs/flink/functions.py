@@ -143,11 +143,16 @@ class _Vectorized(ScalarFunction):
     out (kind NULL where a line is no record: a header or a blank line). A batch crosses the
     Python/JVM boundary a column at a time, and the metrics are counted once per batch."""
 
-    def __init__(self, *args: Any, quality=None, violations_job: str | None = None, **kwargs: Any):
+    def __init__(
+        self, *args: Any, quality=None, violations_job: str | None = None,
+        violation_lists: bool = True, **kwargs: Any,
+    ):  # fmt: skip
         self.args, self.kwargs = args, kwargs
         self.quality = quality  # udfs.quality.spec.QualityConfig, or None: not measured
         # The job id the violation rows carry (VIOLATIONS_FILE), or None: no violations file.
         self.violations_job = violations_job
+        # Each record's violations as strings in its row (`violations`: the audit's rows); else null.
+        self.violation_lists = violation_lists
 
     def open(self, function_context) -> None:
         arrow_results.install()  # rows leave as Arrow, not through pandas
@@ -164,7 +169,7 @@ class _Vectorized(ScalarFunction):
 
     def frame(self, result: EngineResult):
         self.metrics.count(result)
-        rows = input_rows(result, self.schema)
+        rows = input_rows(result, self.schema, self.violation_lists)
         counts = [None] * rows.num_rows
         if self.quality is not None and counts:
             from udfs.quality.measure import measure
