@@ -16,7 +16,8 @@ from pathlib import Path
 
 from connectors.settings import PROJECT_ROOT, KafkaSettings
 from jobs.config import PipelineConfig
-from scripts.benchmarks import cpu
+from scripts.benchmarks import cpu, threads
+from scripts.benchmarks.profile import taskmanager_pid
 from tools.flink_cluster import (
     cancel_job,
     compliance_metrics,
@@ -188,10 +189,19 @@ def one_rate(
 
         profiles = Profiles(out / f"stream-{rate}-profile", max(min(seconds - 10, 60), 5))
         profiles.start()
+    taskmanager = taskmanager_pid()
+    threads_before = threads.thread_cpu(taskmanager) if taskmanager else {}
     cpu_before = cpu.snapshot()
     produced = ingest(topics["healthcare"], data / "records.jsonl", rate=rate, progress=False)
     drain(alerts, expected)
     cpu_used = cpu.used_since(cpu_before)
+    by_thread = (
+        threads.by_kind(
+            threads_before, threads.thread_cpu(taskmanager), threads.thread_names(taskmanager)
+        )
+        if taskmanager
+        else {}
+    )
     alerts.stop.set()
     alerts.join()
     cancel_job(job_id)
@@ -223,6 +233,11 @@ def one_rate(
             for part, seconds in cpu_used.items()
         },
     }
+    # The TaskManager's share by thread: the JIT and the garbage collector apart from the tasks.
+    result["taskmanager_threads_per_1000"] = {
+        kind: round(seconds * 1000 / max(produced["sent"], 1), 3)
+        for kind, seconds in by_thread.items()
+    }
     # Lag does not grow when the last records wait about as long as the first ones.
     result["p99_ms_per_5s"] = p99_per_slice(pairs)
     result["worst_5s_p99_ms"] = max((p for p in result["p99_ms_per_5s"] if p == p), default=None)
@@ -243,6 +258,14 @@ def one_rate(
         + ", ".join(f"{part} {s:.3f}" for part, s in result["cpu_per_1000"].items()),
         flush=True,
     )
+    if by_thread:
+        print(
+            "  TaskManager by thread, CPU s per 1,000 records: "
+            + ", ".join(
+                f"{kind} {s:.3f}" for kind, s in result["taskmanager_threads_per_1000"].items()
+            ),
+            flush=True,
+        )
     if profiles is not None:
         from scripts.benchmarks.profile import show
 
