@@ -70,4 +70,8 @@ def test_one_flink_version_everywhere():
     assert f"<flink.version>{flink[:3]}" in pom and "-2.2</kafka.connector.version>" in pom
     properties = yaml.safe_load(COMPOSE.read_text())["x-compliance-env"]["FLINK_PROPERTIES"]
     assert "python.executable: /opt/venv/bin/python" in properties
+    # the TaskManagers' collector, as on the local cluster (conf/flink/config.yaml)
+    local = yaml.safe_load((PROJECT_ROOT / "conf" / "flink" / "config.yaml").read_text())
+    collector = local["env"]["java"]["opts"]["taskmanager"]
+    assert f"env.java.opts.taskmanager: {collector}" in properties
     json.dumps(properties)
