@@ -30,7 +30,9 @@ def thread_kind(name: str) -> str:
     for kind, pattern in KINDS:
         if re.search(pattern, name):
             return kind
-    task = re.match(r"^(?!Time Trigger|OutputFlusher|Legacy Source)(.+?) \(\d+/\d+\)(#\d+)?$", name)
+    task = re.match(
+        r"^(?!(?:System )?Time Trigger|OutputFlusher|Legacy Source)(.+?) \(\d+/\d+\)(#\d+)?$", name
+    )
     if task:
         first = re.split(r" -> |\[\d+\]", task.group(1))[0].strip(" (")
         return f"task: {first}"

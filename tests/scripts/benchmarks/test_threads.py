@@ -13,6 +13,7 @@ def test_threads_are_named_by_kind_and_tasks_by_their_chains_first_operator():
     assert thread_kind(f"{CHAIN} (1/1)#0") == "task: Source: input_rows"
     assert thread_kind("k-anonymity windows -> Calc[10] (1/2)#3") == "task: k-anonymity windows"
     assert thread_kind(f"Time Trigger for {CHAIN} (1/1)#0") == "other"  # not the task's thread
+    assert thread_kind(f"System Time Trigger for {CHAIN} (1/1)#0") == "other"
     assert thread_kind("flink-scheduler-1") == thread_kind("") == "other"
 
 
