@@ -259,8 +259,8 @@ def sinks(t_env, job: StreamJob, columns: list[str]) -> None:
     t_env.execute_sql(lake.parquet_sink_ddl("lake_sink", out / "lake", lake_cols, partition="date"))
     t_env.execute_sql(lake.parquet_sink_ddl("suppressed_sink", out / "suppressed", suppressed_cols))
     # ~4 rows per record: the Python step writes each batch's as one Parquet file, and the sink
-    # copies its row groups into the part files (written a row at a time by Flink's Parquet
-    # writer, they cost the TaskManager as much as its other Parquet outputs together).
+    # copies its row groups into the part files — no per-violation work in the JVM (against
+    # Flink's row-at-a-time writer the job's CPU measured the same: docs/performance.md, s. 30).
     violations = [("file", "BYTES")]
     t_env.execute_sql(lake.parquet_sink_ddl("violations_sink", out / "violations", violations,
                                             fmt=lake.PARQUET_BLOCKS))  # fmt: skip

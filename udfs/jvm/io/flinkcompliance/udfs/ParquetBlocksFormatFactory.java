@@ -36,9 +36,8 @@ import org.apache.parquet.schema.MessageType;
  * byte (no decoding, no re-encoding, no statistics kept again), under one footer. Every file
  * appended to a part file must have the schema of its first one; a null row is skipped.
  *
- * <p>The streaming job's violations (~4 rows per record) cost its TaskManager as much CPU as the
- * rest of its Parquet writing when written a row at a time through Flink's Parquet writer; the
- * Python step has them as an Arrow table already and writes them once per call.
+ * <p>The streaming job's violations (~4 rows per record): the Python step has them as an Arrow
+ * table already and writes them once per call, so the JVM does no per-violation work.
  */
 public final class ParquetBlocksFormatFactory implements BulkWriterFormatFactory {
     public static final String IDENTIFIER = "parquet-blocks";
