@@ -22,9 +22,6 @@ VIOLATION_COLUMNS = (
     "severity",
     "description",
 )
-# A filesystem sink whose rows are whole Parquet files written elsewhere (one BYTES column),
-# their row groups copied into its part files as they are (udfs/jvm ParquetBlocksFormatFactory).
-PARQUET_BLOCKS = "parquet-blocks"
 
 
 def parquet_sink_ddl(
@@ -34,14 +31,13 @@ def parquet_sink_ddl(
     temporary: bool = True,
     dictionary: bool = True,
     partition: str | None = None,
-    fmt: str = "parquet",
 ) -> str:
-    """Flink's filesystem sink in Parquet (`fmt` PARQUET_BLOCKS: of Parquet files). `dictionary=False` skips dictionary encoding: for
+    """Flink's filesystem sink in Parquet. `dictionary=False` skips dictionary encoding: for
     mostly unique values (ids, tokens) it is cost without gain — Parquet's dictionary writer was
     the hottest JVM code in a profile of the batch scan. `partition`: a column (the last of
     `columns`) whose values are directories, each committed with a _SUCCESS file."""
     cols = ",\n        ".join(f"`{name}` {kind}" for name, kind in columns)
-    options = {"connector": "filesystem", "path": path.resolve().as_uri(), "format": fmt}
+    options = {"connector": "filesystem", "path": path.resolve().as_uri(), "format": "parquet"}
     if not dictionary:
         options["parquet.enable.dictionary"] = "false"
     if partition:

@@ -129,8 +129,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
         layouts = files.read_layouts(job.input, schema)
         fn = ProcessLines(*args, layouts=layouts, alert_min_severity=severity, window_keys=True,
                           quarantine_secret=job.quarantine_secret, token_key_id=job.token_key_id,
-                          quality=quality, violations_job=job.job_id,
-                          violation_lists=job.audit)  # fmt: skip
+                          quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.execute_sql(files.raw_lines_ddl("raw_input", job.input))
         lines = t_env.to_data_stream(t_env.from_path("raw_input")).rebalance()
@@ -154,8 +153,7 @@ def source(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
         fn = ProcessMessages(*args, alert_min_severity=severity, window_keys=True,
                              quarantine_secret=job.quarantine_secret,
                              token_key_id=job.token_key_id, changes=job.cdc,
-                             quality=quality, violations_job=job.job_id,
-                             violation_lists=job.audit)  # fmt: skip
+                             quality=quality)  # fmt: skip
         t_env.create_temporary_function("process_input", as_pandas_udf(fn, schema))
         t_env.create_temporary_view("processed", translated_once(t_env, t_env.sql_query(step)))
     t_env.create_java_temporary_system_function(*VIOLATIONS_FUNCTION)
@@ -256,14 +254,14 @@ def sinks(t_env, job: StreamJob, columns: list[str]) -> None:
     out, text = job.output, [("k", "STRING"), ("v", "STRING")]
     lake_cols = [(c, "STRING") for c in sql.lake_columns(columns)] + [("date", "STRING")]
     suppressed_cols = [("record_id", "STRING"), ("event_date", "STRING"), ("reason", "STRING")]
+    violation_cols = [(n, "STRING") for n in (*lake.VIOLATION_COLUMNS, "job_id", "event_date")]
     t_env.execute_sql(lake.parquet_sink_ddl("lake_sink", out / "lake", lake_cols, partition="date"))
     t_env.execute_sql(lake.parquet_sink_ddl("suppressed_sink", out / "suppressed", suppressed_cols))
-    # ~4 rows per record: the Python step writes each batch's as one Parquet file, and the sink
-    # copies its row groups into the part files — no per-violation work in the JVM (against
-    # Flink's row-at-a-time writer the job's CPU measured the same: docs/performance.md, s. 30).
-    violations = [("file", "BYTES")]
-    t_env.execute_sql(lake.parquet_sink_ddl("violations_sink", out / "violations", violations,
-                                            fmt=lake.PARQUET_BLOCKS))  # fmt: skip
+    # ~4 rows per record through the row-at-a-time Parquet writer, in the source's chain: its
+    # dictionary encoding cost more than the rest of that writer.
+    violations = lake.parquet_sink_ddl("violations_sink", out / "violations", violation_cols,
+                                       dictionary=False)  # fmt: skip
+    t_env.execute_sql(violations)
     if job.cdc is not None:
         deleted = [(n, {"lsn": "BIGINT", "deleted_at": "TIMESTAMP(3)"}.get(n, "STRING"))
                    for n in sql.DELETED_NAMES]  # fmt: skip
@@ -286,7 +284,7 @@ def build(t_env, job: StreamJob, schema: DomainSchema, rules_config: dict,
     columns = windowed_lake(t_env, job, schema)
     sinks(t_env, job, columns)
     statements = t_env.create_statement_set()
-    for insert in sql.inserts(job.domain, columns):
+    for insert in sql.inserts(job.domain, job.job_id, columns):
         statements.add_insert_sql(insert)
     if quality is not None:
         quality_windows(t_env, job, quality)

@@ -55,7 +55,7 @@ def build(t_env, variant: str, job, input_topic: str, output_topic: str):
             sinks(t_env, job, columns)
             stages = [
                 insert
-                for insert in stream_sql.inserts(job.domain, columns)
+                for insert in stream_sql.inserts(job.domain, job.job_id, columns)
                 if insert.split()[2] in STAGES[variant]
             ]
     else:

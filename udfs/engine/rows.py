@@ -14,8 +14,6 @@ from udfs.engine.schemas import VIOLATION_FIELDS
 from udfs.pipeline import DELETION, FIELD_SEP, QUARANTINE, RECORD, output_names
 from udfs.schema import DomainSchema
 
-VIOLATION_LISTS = pa.list_(STRING)
-
 
 def violation_lists(result: EngineResult) -> pa.Array:
     """Per input, its record's violations encoded as strings (FIELD_SEP between the fields):
@@ -38,10 +36,9 @@ def violation_lists(result: EngineResult) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), joined, mask=pa.array(~is_record))
 
 
-def input_rows(result: EngineResult, schema: DomainSchema, lists: bool = True) -> pa.Table:
+def input_rows(result: EngineResult, schema: DomainSchema) -> pa.Table:
     """One row per input of the batch, named as `output_names(schema)`; kind is null for an
-    input that holds no record (a header or a blank line). Without `lists`, the violations
-    column is null (a reader that has the violations otherwise)."""
+    input that holds no record (a header or a blank line)."""
     n = result.inputs
     records, quarantine, alerts = result.records, result.quarantine, result.alerts
     record_rows = records.column("row").to_numpy()
@@ -83,7 +80,7 @@ def input_rows(result: EngineResult, schema: DomainSchema, lists: bool = True) -
     columns["alert"] = scatter(
         n, alerts.column("row").to_numpy(), alerts.column("alert").combine_chunks()
     )
-    columns["violations"] = violation_lists(result) if lists else pa.nulls(n, VIOLATION_LISTS)
+    columns["violations"] = violation_lists(result)
     for name in output_names(schema)[len(columns) :]:
         columns[name] = from_records(name)
     if len(deleted_rows):  # the change's position (cdc_op, cdc_lsn, cdc_ts_ms)

@@ -6,18 +6,14 @@ entry)."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pyflink.table import DataTypes
 from pyflink.table.udf import ScalarFunction, udf
 
-from connectors.staging import VIOLATION_OPTIONS
 from udfs.engine import Engine, EngineResult
-from udfs.engine.outputs import violation_rows
 from udfs.engine.rows import input_rows
 from udfs.flink import arrow_results
 from udfs.pipeline import (
@@ -80,34 +76,20 @@ class ComplianceMetrics:
 VIOLATIONS_TYPE = DataTypes.ARRAY(DataTypes.STRING())
 
 
-QUALITY = "quality"  # a batch's quality counts, on its last row
-VIOLATIONS_FILE = "violations_file"  # a batch's violations as one Parquet file, on its last row
+QUALITY = "quality"  # the step's last column: a batch's quality counts, on its last row
 
 
 def step_names(schema: DomainSchema) -> tuple[str, ...]:
-    """The columns of the streaming step's row: `output_names`, then on the batch's last row
-    only (null on the others) its quality counts (JSON, udfs.quality.measure) and its violation
-    rows as one Parquet file (`violations_file`: the rows of `violations_table`)."""
-    return (*output_names(schema), QUALITY, VIOLATIONS_FILE)
+    """The columns of the streaming step's row: `output_names` and the quality counts (JSON,
+    udfs.quality.measure) of the batch, set on its last row only, null on the others."""
+    return (*output_names(schema), QUALITY)
 
 
 def output_types(schema: DomainSchema) -> list:
-    kinds = {"violations": VIOLATIONS_TYPE, VIOLATIONS_FILE: DataTypes.BYTES()}
-    return [kinds.get(name, DataTypes.STRING()) for name in step_names(schema)]
-
-
-def violations_table(result: EngineResult, domain: str, job_id: str) -> pa.Table:
-    """A batch's violation rows as the streaming job's violations/ holds them: the batch job's
-    columns (udfs.engine.outputs) but detected_at."""
-    rows = violation_rows(result, domain, datetime.now(UTC), job_id)
-    return rows.drop_columns(["detected_at"])
-
-
-def parquet_file(table: pa.Table, **options: Any) -> bytes:
-    """`table` as the bytes of one Parquet file (one row group)."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, row_group_size=max(table.num_rows, 1), **options)
-    return sink.getvalue().to_pybytes()
+    return [
+        VIOLATIONS_TYPE if name == "violations" else DataTypes.STRING()
+        for name in step_names(schema)
+    ]
 
 
 # A record's violations as rows (udfs/jvm ExplodeViolations, the fields VIOLATION_FIELDS):
@@ -143,16 +125,9 @@ class _Vectorized(ScalarFunction):
     out (kind NULL where a line is no record: a header or a blank line). A batch crosses the
     Python/JVM boundary a column at a time, and the metrics are counted once per batch."""
 
-    def __init__(
-        self, *args: Any, quality=None, violations_job: str | None = None,
-        violation_lists: bool = True, **kwargs: Any,
-    ):  # fmt: skip
+    def __init__(self, *args: Any, quality=None, **kwargs: Any):
         self.args, self.kwargs = args, kwargs
         self.quality = quality  # udfs.quality.spec.QualityConfig, or None: not measured
-        # The job id the violation rows carry (VIOLATIONS_FILE), or None: no violations file.
-        self.violations_job = violations_job
-        # Each record's violations as strings in its row (`violations`: the audit's rows); else null.
-        self.violation_lists = violation_lists
 
     def open(self, function_context) -> None:
         arrow_results.install()  # rows leave as Arrow, not through pandas
@@ -169,20 +144,13 @@ class _Vectorized(ScalarFunction):
 
     def frame(self, result: EngineResult):
         self.metrics.count(result)
-        rows = input_rows(result, self.schema, self.violation_lists)
+        rows = input_rows(result, self.schema)
         counts = [None] * rows.num_rows
         if self.quality is not None and counts:
             from udfs.quality.measure import measure
 
             counts[-1] = orjson.dumps(measure(result, self.quality, self.stale_before())).decode()
-        files: list[bytes | None] = [None] * rows.num_rows
-        if self.violations_job is not None and result.violations.num_rows:
-            table = violations_table(result, self.schema.domain, self.violations_job)
-            files[-1] = parquet_file(table, **VIOLATION_OPTIONS)
-        rows = rows.append_column(QUALITY, pa.array(counts, pa.string()))
-        return arrow_results.frame_of(
-            rows.append_column(VIOLATIONS_FILE, pa.array(files, pa.binary()))
-        )
+        return arrow_results.frame_of(rows.append_column(QUALITY, pa.array(counts, pa.string())))
 
 
 class ProcessLines(_Vectorized):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 UNPLACED = "created_at not in UTC ISO-8601 (…Z): no event-time window"
 SUPPRESSED_SMALL = "group smaller than k"
+VIOLATION_COLUMNS = "record_id, rule_id, `field`, regulation, severity, description"
 
 
 def quoted(names: list[str]) -> str:
@@ -120,7 +121,7 @@ def windowed_sql(columns: list[str], batch: bool, qi_positions: str) -> str:
             LATERAL TABLE({RELEASE_FUNCTION[0]}(W.items, W.plan)) AS T(kind, fields)"""
 
 
-def inserts(domain: str, columns: list[str]) -> list[str]:
+def inserts(domain: str, job_id: str, columns: list[str]) -> list[str]:
     """Every output's INSERT: lake, suppressed (small groups, late), violations, alerts and
     quarantine (the sinks are files in BATCH, topics in STREAMING: the same SQL)."""
     return [
@@ -132,9 +133,8 @@ def inserts(domain: str, columns: list[str]) -> list[str]:
         f"INSERT INTO suppressed_sink SELECT record_id, event_date, '{SUPPRESSED_SMALL}' "
         "FROM windowed WHERE kind = 'suppressed' "
         "UNION ALL SELECT record_id, event_date, reason FROM late",
-        # Each batch's violation rows, written by the Python step as one Parquet file.
-        "INSERT INTO violations_sink SELECT violations_file FROM processed "
-        "WHERE violations_file IS NOT NULL",
+        f"INSERT INTO violations_sink SELECT '{domain}', {VIOLATION_COLUMNS}, '{job_id}', "
+        "event_date FROM violation_rows",
         "INSERT INTO alerts_sink SELECT record_id, alert FROM processed "
         "WHERE kind = 'record' AND alert IS NOT NULL",
         "INSERT INTO quarantine_sink SELECT record_id, JSON_OBJECT('record_id' VALUE record_id, "

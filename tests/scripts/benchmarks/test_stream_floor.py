@@ -41,6 +41,6 @@ def test_each_stage_variant_picks_inserts_the_job_makes():
     from scripts.benchmarks.stream_floor_job import STAGES
     from udfs.flink.stream_sql import inserts
 
-    targets = [insert.split()[2] for insert in inserts("healthcare", ["record_id", "ssn"])]
+    targets = [insert.split()[2] for insert in inserts("healthcare", "j", ["record_id", "ssn"])]
     for sinks in STAGES.values():
         assert sinks and set(sinks) <= set(targets)

@@ -30,12 +30,12 @@ def test_windows_come_from_the_jvm_in_streaming_and_a_group_by_in_batch():
 
 def test_the_lake_keeps_the_payload_not_the_event_time_columns():
     assert sql.lake_columns(COLUMNS) == ["record_id", "zip3", "age_band", "extra"]
-    lake = sql.inserts("healthcare", COLUMNS)[0]
+    lake = sql.inserts("healthcare", "j1", COLUMNS)[0]
     assert lake.startswith("INSERT INTO lake_sink SELECT `record_id`, `zip3`, `age_band`, `extra`")
 
 
-def test_every_output_has_one_insert_naming_the_domain():
-    inserts = sql.inserts("financial", COLUMNS)
+def test_every_output_has_one_insert_naming_the_domain_and_job():
+    inserts = sql.inserts("financial", "job-7", COLUMNS)
     sinks = [text.split()[2] for text in inserts]
     assert sinks == [
         "lake_sink",
@@ -45,8 +45,7 @@ def test_every_output_has_one_insert_naming_the_domain():
         "quarantine_sink",
     ]  # fmt: skip (one INSERT, so one writer, per folder)
     assert "UNION ALL SELECT record_id, event_date, reason FROM late" in inserts[1]
-    # the step's violations files (its rows carry the domain and the job id themselves)
-    assert "SELECT violations_file FROM processed WHERE violations_file IS NOT NULL" in inserts[2]
+    assert "'financial', record_id" in inserts[2] and "'job-7'" in inserts[2]
     assert "'domain' VALUE 'financial'" in inserts[4]
 
 
