@@ -20,7 +20,8 @@ PARTS = (
 )
 
 
-def _cpu_seconds(pid: int | str) -> float:
+def cpu_seconds(pid: int | str) -> float:
+    """CPU seconds so far of a process (`pid`) or of one of its threads (`"PID/task/TID"`)."""
     fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
@@ -40,7 +41,7 @@ def snapshot() -> dict[int, tuple[str, float]]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             part = "load_generator" if int(entry.name) == os.getpid() else part_of(cmdline)
             if part:
-                found[int(entry.name)] = (part, _cpu_seconds(entry.name))
+                found[int(entry.name)] = (part, cpu_seconds(entry.name))
         except (OSError, IndexError, ValueError):
             continue
     return found

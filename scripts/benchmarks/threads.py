@@ -7,12 +7,12 @@ fresh TaskManager's CPU in its first minute, which no sample shows."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from scripts.benchmarks.cpu import cpu_seconds
+
 # (kind, pattern of the thread's name); the first that matches names the kind
 KINDS = (
     ("jit", r"^C[12] CompilerThread"),
@@ -44,11 +44,9 @@ def thread_cpu(pid: int) -> dict[int, float]:
     found: dict[int, float] = {}
     for entry in Path(f"/proc/{pid}/task").glob("[0-9]*"):
         try:
-            stat = (entry / "stat").read_text()
+            found[int(entry.name)] = cpu_seconds(f"{pid}/task/{entry.name}")
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
     return found
 
 
