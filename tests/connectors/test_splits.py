@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from connectors.splits import plan_splits, read_split
+from connectors.splits import plan_for_workers, plan_splits, read_split
 
 HEADER = b"record_id,a,b"
 
@@ -48,3 +48,19 @@ def test_an_empty_file_has_one_split_and_no_line(tmp_path):
     path.write_bytes(b"")
     (split,) = plan_splits([str(path)], 1 << 20)
     assert list(read_split(split, HEADER, 1 << 20)) == []
+
+
+@pytest.mark.parametrize(("mib", "workers", "count"), [(197, 2, 14), (1972, 2, 124), (30, 2, 8),
+                                                       (197, 3, 15), (3, 2, 3)])  # fmt: skip
+def test_splits_for_workers_are_even_and_cover_the_input(tmp_path, mib, workers, count):
+    """As many splits of one size as keeps every worker as busy as the others (1 MiB at least:
+    a 3 MiB input gets 3)."""
+    path = tmp_path / "in.csv"
+    with path.open("wb") as f:
+        f.truncate(mib * 2**20)
+    splits = plan_for_workers([str(path)], 16 * 2**20, workers)
+    assert len(splits) == count
+    assert [s.start for s in splits[1:]] == [s.end for s in splits[:-1]]
+    assert splits[0].start == 0 and splits[-1].end == mib * 2**20
+    sizes = {s.end - s.start for s in splits[:-1]}
+    assert len(sizes) == 1 and splits[-1].end - splits[-1].start <= sizes.pop()
