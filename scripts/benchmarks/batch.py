@@ -1,5 +1,6 @@
 """The batch job on generated healthcare rows in the local MiniCluster (parallelism from
-conf/pipeline/local.yaml): records/s end to end and with start-up excluded, phase times, and the
+conf/pipeline/local.yaml): records/s end to end and excluding the local runtime's start (the
+JVM's, from the summary, and the MiniCluster's, from the job's Flink log), phase times, and the
 peak memory of the whole process tree (driver, JVM, Python workers); then, on the same file, the
 floor of the scan (the same Flink graph with the rules skipped: scripts/benchmarks/batch_floor.py)
 and the single-process baseline on the same engine, with the same release and no Flink
@@ -10,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from connectors.settings import PROJECT_ROOT
+from scripts.benchmarks.flink_log import minicluster_start_seconds, read_logs
 from scripts.benchmarks.memory import TreePeak
 from tools.synthetic.generator import DEFAULT_AS_OF, write_dataset
 
@@ -33,20 +36,30 @@ def run(rows: int, out: Path) -> dict:
         write_dataset("healthcare", rows, data, seed=7, as_of=DEFAULT_AS_OF, jsonl=False)
         print(f"generated {rows:,} rows in {time.perf_counter() - started:.0f}s", flush=True)
     output = out / f"batch-{rows}-out"
+    logs = out / f"batch-{rows}-log"  # the job's Flink log: when its MiniCluster started
+    shutil.rmtree(logs, ignore_errors=True)
     env = {**os.environ, "COMPLIANCE_TOKEN_KEY": secrets.token_hex(32),
            "COMPLIANCE_QUARANTINE_KEY": secrets.token_hex(32)}  # fmt: skip
+    job_env = {**env, "FLINK_LOG_DIR": str(logs)}
+    job_env.pop("LOG4J_PROPERTIES", None)
     as_of = DEFAULT_AS_OF.isoformat()
     started = time.perf_counter()
     job = subprocess.Popen(
         [sys.executable, "-m", "jobs.batch_compliance", "--input", str(data / "records.csv"),
          "--domain", "healthcare", "--output", str(output), "--as-of", as_of],
-        cwd=PROJECT_ROOT, env=env,
+        cwd=PROJECT_ROOT, env=job_env,
     )  # fmt: skip
     with TreePeak(job.pid) as flink_memory:
         if job.wait() != 0:
             raise SystemExit(f"the batch job failed (exit {job.returncode})")
     wall = time.perf_counter() - started
     summary = json.loads((output / "summary.json").read_text())
+    # #16's figure: from the job's start to its summary, leaving out only the local runtime's
+    # own start — the JVM (summary's start-up) and the MiniCluster (from the job's log).
+    minicluster = minicluster_start_seconds(read_logs(logs))
+    if minicluster is None:
+        raise SystemExit(f"no MiniCluster start in the job's log ({logs})")
+    flink_rate = round(rows / (summary["wall_seconds"] - summary["startup_seconds"] - minicluster))
     print("floor: the same scan with the rules skipped ...", flush=True)
     floor = subprocess.run(
         [sys.executable, "-m", "scripts.benchmarks.batch_floor", "--input",
@@ -68,12 +81,13 @@ def run(rows: int, out: Path) -> dict:
     if baseline.returncode != 0:
         raise SystemExit(f"the baseline failed (exit {baseline.returncode})")
     single = json.loads(stdout.strip().splitlines()[-1])
-    flink_rate = summary["records_per_s_excluding_startup"]
     report = {
         "rows": rows,
         "process_wall_seconds": round(wall, 1),
         "records_per_s_end_to_end": round(rows / wall),
-        "records_per_s_excluding_startup": flink_rate,
+        "records_per_s_excluding_startup": summary["records_per_s_excluding_startup"],
+        "records_per_s_excluding_runtime_start": flink_rate,  # compared with the target
+        "minicluster_start_seconds": minicluster,
         "job_wall_seconds": summary["wall_seconds"],
         "startup_seconds": summary["startup_seconds"],
         "scan_seconds": summary["scan_seconds"],
@@ -91,8 +105,9 @@ def run(rows: int, out: Path) -> dict:
     }
     print(
         f"batch job, {rows:,} healthcare rows, MiniCluster: {report['records_per_s_end_to_end']:,} records/s end to end "
-        f"({wall:.0f}s incl. JVM start), {flink_rate:,.0f} records/s excluding start-up "
-        f"(target {target(rows):,}: ratio {report['ratio_to_target']}); scan {summary['scan_seconds']:.0f}s, "
+        f"({wall:.0f}s incl. JVM start), {flink_rate:,.0f} records/s excluding the JVM's and the "
+        f"MiniCluster's start ({summary['startup_seconds']:.1f} + {minicluster:.1f}s; target "
+        f"{target(rows):,}: ratio {report['ratio_to_target']}); scan {summary['scan_seconds']:.0f}s, "
         f"k-anonymity + lake {summary['release_seconds']:.0f}s; the scan with the rules "
         f"skipped (floor) {floor_scan:.0f}s; peak RSS (driver + JVM + Python workers) "
         f"{flink_memory.mib:,} MiB, the driver alone {flink_memory.root_mib:,} MiB\n"
@@ -100,6 +115,6 @@ def run(rows: int, out: Path) -> dict:
         f"records/s ({single['seconds']:.0f}s: scan {single['scan_seconds']:.0f}s, release "
         f"{single['release_seconds']:.0f}s), peak RSS {baseline_memory.mib:,} MiB; Flink/baseline: "
         f"{report['ratio_to_baseline_end_to_end']} end to end, "
-        f"{report['ratio_to_baseline_excluding_startup']} excluding start-up"
+        f"{report['ratio_to_baseline_excluding_startup']} excluding the runtime's start"
     )
     return report
