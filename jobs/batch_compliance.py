@@ -10,6 +10,7 @@ decides k-anonymity in the driver from the splits' counts and releases the lake 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -52,6 +54,7 @@ EXIT_NOT_RELEASED = 3  # scanned, outputs and summary written, but no k-anonymou
 EXIT_DP_REFUSED = 4  # all written but the private aggregates: the budget would be exceeded
 EXIT_QUALITY = 5  # quarantine, violations and summary written; data quality below threshold
 STAGING = "_staging"
+LOCAL_JVM_ARGS = "-XX:TieredStopAtLevel=1"  # C1 only (scan_table)
 OUTPUT_DIRS = ("lake", "violations", "quarantine", "dp", STAGING)
 DP_PUBLISHED, DP_REFUSED = "published", "refused"
 SHOWN = ("records_in", "published", "suppressed", "quarantined", "violations")  # on stdout
@@ -97,7 +100,7 @@ def build(
     engine and writes its attempt's files) → one JSON summary per split, collected by the
     driver. `engine` replaces the Engine (the benchmark's floor skips the rules with it)."""
     from udfs.engine import Engine
-    from udfs.flink.scan import ScanSplits, scan_splits_udf
+    from udfs.flink.scan import ScanSplits
 
     function = ScanSplits(
         (schema, rules_config, job.as_of, job.key_secret, job.throwaway_key),
@@ -105,23 +108,22 @@ def build(
         layouts, str(job.output / STAGING), job.domain, job.job_id, job.started_at,
         job.pipeline.batch.read_bytes, engine or Engine, buckets, dp, quality,
     )  # fmt: skip
-    rows = [(s.index, s.path, s.start, s.end) for s in splits]
-    fields = [("split", "INT"), ("path", "STRING"), ("start", "BIGINT"), ("end", "BIGINT")]
-    return task_table(t_env, "scan_split", scan_splits_udf(function), rows, fields)
+    tasks = [(s.index, s.path, s.start, s.end) for s in splits]
+    return task_table(t_env, "scan_split", function, tasks)
 
 
-def scan(job: BatchJob, table) -> list[dict]:
+def scan(job: BatchJob, table) -> tuple[list[dict], float]:
     """Run the scan; one result per split (the first attempt to finish wins), its files
     committed: violations and quarantine into the output; records and the counts of their
-    quasi-identifiers kept in staging."""
-    chosen = first_results(table, "split")
+    quasi-identifiers kept in staging. And the seconds until the job was submitted."""
+    chosen, submitted = first_results(table, "split")
     staging = job.output / STAGING
     kept = sorted({kind for r in chosen.values() for kind in r["files"]} | {"frequencies"})
     for kind in kept:  # records of each date bucket and the counts stay in staging
         target = job.output / kind if kind in ("violations", "quarantine") else None
         names = [r["files"][kind] for r in chosen.values() if kind in r["files"]]
         staging_commit(staging, kind, names, target)
-    return [chosen[i] for i in sorted(chosen)]
+    return [chosen[i] for i in sorted(chosen)], submitted
 
 
 def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tuple[Decided, int]:
@@ -131,7 +133,7 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
     (udfs.anonymity.frequencies) and writing its dates' partitions, one file each — or, for an
     input below batch.release_in_driver_mib or on a local MiniCluster, the same in the driver,
     a bucket per thread."""
-    from udfs.flink.release import ReleaseFiles, release_files_udf
+    from udfs.flink.release import ReleaseFiles
     from udfs.flink.scan import RECORDS
 
     staging, anonymity = job.output / STAGING, schema.anonymity
@@ -148,7 +150,7 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
         lake.fresh_dir(job.output / "lake")
         return decided, 0
     function = ReleaseFiles(decided.plan, anonymity, str(staging / "lake"))
-    rows, fields = list(enumerate(files)), [("task", "INT"), ("path", "STRING")]
+    rows = list(enumerate(files))
     del counts, stacked  # the driver holds a bucket per thread from here, no more
     batch = job.pipeline.batch
     if input_bytes < batch.release_in_driver_bytes or (
@@ -161,8 +163,8 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
             done = dict(zip([i for i, _ in rows], pool.map(lambda r: function.release(*r), rows),
                             strict=True))  # fmt: skip
     else:
-        table = task_table(t_env, "release_file", release_files_udf(function), rows, fields)
-        done = first_results(table, "task")
+        table = task_table(t_env, "release_file", function, rows)
+        done, _ = first_results(table, "task")
     published = sum(r["published"] for r in done.values())
     if len(done) != len(files) or published != decided.published:
         raise JobFailed(f"the release pass wrote {published:,} records of {len(done)} files; "
@@ -306,11 +308,17 @@ def batch_outputs(job: BatchJob) -> list[lineage.Source]:
     return found
 
 
+class ScanGraph(NamedTuple):
+    t_env: Any
+    table: Any  # the scan's task table, ready to execute
+    env_seconds: float  # the table environment's start: the JVM's on a local run
+
+
 def scan_table(
     job: BatchJob, schema: DomainSchema, rules_config: dict, layouts: dict[str, str],
     splits: list[Split], engine: type | None = None, buckets: int = 1, dp: DPConfig | None = None,
     quality: QualityConfig | None = None,
-):  # fmt: skip
+) -> ScanGraph:  # fmt: skip
     """A BATCH table environment for the job, and its scan graph ready to execute."""
     from jobs.runtime import ship_plugins, stream_table_env
 
@@ -325,13 +333,17 @@ def scan_table(
         "parallelism.default"
     ]
     settings["python.fn-execution.bundle.size"] = "1"  # a split is seconds of work
-    # Its Python workers read the input and write every output themselves: no connector jar
+    # Its Python workers read the input and write every output themselves: no connector jar.
+    # A local run's JVM (started here) moves task rows, not records: without the C2 compiler
+    # it starts faster and leaves the cores to the workers (JVM_ARGS set by the caller wins).
+    os.environ.setdefault("JVM_ARGS", LOCAL_JVM_ARGS)
+    started = time.perf_counter()
     _, t_env = stream_table_env(batch=True, settings=settings, connectors=False)
+    env_seconds = time.perf_counter() - started
     rules_config = ship_plugins(t_env, rules_config)
     t_env.get_config().set("pipeline.name", f"{JOB_NAME} {job.domain} {job.job_id[:8]}")
-    return t_env, build(
-        t_env, job, schema, rules_config, layouts, splits, engine, buckets, dp, quality
-    )
+    table = build(t_env, job, schema, rules_config, layouts, splits, engine, buckets, dp, quality)
+    return ScanGraph(t_env, table, env_seconds)
 
 
 def _run(
@@ -346,12 +358,12 @@ def _run(
             f"job id {job.job_id}")  # fmt: skip
     # Release tasks: enough for every worker, each holding at most ~release_mib of the input.
     buckets = max(2 * workers, min(512, size // job.pipeline.batch.release_bytes))
-    t_env, table = scan_table(job, schema, rules_config, layouts, splits, buckets=buckets, dp=dp,
-                              quality=quality)  # fmt: skip
-    startup = time.perf_counter() - started
+    graph = scan_table(job, schema, rules_config, layouts, splits, buckets=buckets, dp=dp,
+                       quality=quality)  # fmt: skip
+    t_env = graph.t_env
     job.say("phase 1/2: scan (validate, detect, protect) in Flink ...")
     scan_started = time.perf_counter()
-    results = scan(job, table)
+    results, submitted = scan(job, graph.table)
     scan_seconds = time.perf_counter() - scan_started
     if len(results) != len(splits):
         missing = sorted({s.index for s in splits} - {r["split"] for r in results})
@@ -381,7 +393,8 @@ def _run(
         quarantine_key_id=SealKey(job.quarantine_secret).key_id,
         quarantine_reasons=lake.count_by(job.output / "quarantine", "reason"),
         violations_by_regulation=lake.count_by(job.output / "violations", "regulation"),
-        timings=Timings(time.perf_counter() - started, startup, scan_seconds, release_seconds),
+        timings=Timings(time.perf_counter() - started, graph.env_seconds, scan_seconds,
+                        release_seconds, submitted),
         dp=private, quality=measured.as_dict() if measured is not None else None,
     )  # fmt: skip
     summary_path = job.output / "summary.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -122,31 +123,33 @@ def ship_plugins(t_env, rules_config: dict) -> dict:
     return {**rules_config, "plugins": plugins}
 
 
-def task_table(t_env, name: str, function, rows: list[tuple], fields: list[tuple[str, str]]):
-    """One call of the Python function `function` per row, the rows spread round-robin over
-    every Python worker (a batch job's tasks: input splits, staged files). `fields`: each
-    column's name and type ("INT", "BIGINT", "STRING")."""
-    from pyflink.table import DataTypes
+def task_table(t_env, name: str, function, tasks: list[tuple]):
+    """One call of the Python ScalarFunction `function` per task (its eval's arguments), the
+    tasks split between the Python workers in contiguous ranges of about equal counts (a batch
+    job's tasks: input splits of one size, staged files); each call's result a JSON text."""
     from pyflink.table.expressions import call, col
 
-    types = {"INT": DataTypes.INT(), "BIGINT": DataTypes.BIGINT(), "STRING": DataTypes.STRING()}
-    t_env.create_temporary_function(name, function)
-    row_type = DataTypes.ROW([DataTypes.FIELD(n, types[t]) for n, t in fields])
-    source = t_env.from_elements(rows, row_type)
-    spread = t_env.from_data_stream(t_env.to_data_stream(source).rebalance())
-    return spread.select(call(name, *(col(n) for n, _ in fields)))
+    from udfs.flink.tasks import sequence_ddl, tasks_udf
+
+    t_env.create_temporary_function(name, tasks_udf(function, tasks))
+    t_env.execute_sql(sequence_ddl(f"{name}_tasks", len(tasks)))
+    return t_env.from_path(f"{name}_tasks").select(call(name, col("i")))
 
 
-def first_results(table, key: str) -> dict[int, dict]:
-    """Run a task table: per task (its JSON result's `key`), the first attempt to finish."""
+def first_results(table, key: str) -> tuple[dict[int, dict], float]:
+    """Run a task table: per task (its JSON result's `key`), the first attempt to finish; and
+    the seconds until the job was submitted (on a local MiniCluster: the MiniCluster's start)."""
     import json
 
     chosen: dict[int, dict] = {}
-    with table.execute().collect() as rows:
+    started = time.perf_counter()
+    result = table.execute()  # returns once the job is submitted
+    submitted = time.perf_counter() - started
+    with result.collect() as rows:
         for row in rows:
             found = json.loads(row[0])
             chosen.setdefault(found[key], found)
-    return chosen
+    return chosen, submitted
 
 
 _PYTHON_ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)): (.+)$", re.M)

@@ -13,9 +13,11 @@ from udfs.anonymity.release import SUCCEEDED, Release
 @dataclass(frozen=True)
 class Timings:
     wall: float
-    startup: float  # the Flink environment and the plan, before the scan starts
+    startup: float  # the Flink environment's start (a local run's JVM); all else is work
     scan: float
     release: float
+    submit: float = 0.0  # of the scan: until its job was submitted (the plan's translation,
+    # a local run's MiniCluster start)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,8 @@ class BatchSummary:
             "suppression_rate": round(r.suppressed / max(r.staged, 1), 6),
             "lake_files": self.lake_files,
             "wall_seconds": round(t.wall, 3), "startup_seconds": round(t.startup, 3),
-            "scan_seconds": round(t.scan, 3), "release_seconds": round(t.release, 3),
+            "scan_seconds": round(t.scan, 3), "scan_submit_seconds": round(t.submit, 3),
+            "release_seconds": round(t.release, 3),
             "records_per_s": round(records_in / t.wall, 1) if t.wall else None,
             "records_per_s_excluding_startup": (
                 round(records_in / (t.wall - t.startup), 1) if t.wall > t.startup else None

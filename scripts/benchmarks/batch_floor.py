@@ -82,7 +82,7 @@ def run(input_path: Path, domain: str, as_of: str, parallelism: int | None = Non
         )  # fmt: skip
         workers = parallelism or job.pipeline.parallelism
         splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, workers)
-        _, table = scan_table(job, schema, rules_config, layouts, splits, SplitOnlyEngine)
+        table = scan_table(job, schema, rules_config, layouts, splits, SplitOnlyEngine).table
         started = time.perf_counter()
         scan(job, table)
         seconds = time.perf_counter() - started

@@ -68,25 +68,28 @@ def listening_pid(port: int, pids: list[int]) -> int | None:
     return None
 
 
-def job_taskmanager_pids(job_id: str) -> set[int]:
-    """The TaskManager processes running a subtask of the job (REST: vertex → TaskManager,
-    its data port → the process listening there)."""
+def job_taskmanager_pids(job_id: str, states: tuple[str, ...] = ("RUNNING",)) -> set[int]:
+    """The TaskManager processes with a subtask of the job in one of `states` (REST: vertex →
+    TaskManager, its data port → the process listening there)."""
     ports = {tm["id"]: tm["dataPort"] for tm in rest_get("/taskmanagers")["taskmanagers"]}
     hosting = set()
     for vertex in rest_get(f"/jobs/{job_id}")["vertices"]:
         found = rest_get(f"/jobs/{job_id}/vertices/{vertex['id']}/taskmanagers")
         for tm in found.get("taskmanagers", []):
-            if tm.get("status") == "RUNNING" and tm["taskmanager-id"] in ports:
+            if tm.get("status") in states and tm["taskmanager-id"] in ports:
                 hosting.add(ports[tm["taskmanager-id"]])
     pids = taskmanager_pids()
     return {pid for port in hosting if (pid := listening_pid(port, pids)) is not None}
 
 
-def kill_one_hosting_taskmanager(job_id: str, timeout: float = 120) -> int:
-    """Kill one of the TaskManagers running the job's subtasks, once they run; its pid."""
+def kill_one_hosting_taskmanager(
+    job_id: str, timeout: float = 120, states: tuple[str, ...] = ("RUNNING",), ready=None
+) -> int:
+    """Kill one of the TaskManagers running the job's subtasks, once they are in one of
+    `states` (and `ready()`, when given, says so); its pid."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        hosts = job_taskmanager_pids(job_id)
+        hosts = job_taskmanager_pids(job_id, states) if ready is None or ready() else None
         if hosts:
             victim = min(hosts)
             kill_process_tree(victim)

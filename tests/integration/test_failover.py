@@ -60,7 +60,13 @@ def test_the_batch_job_survives_losing_one_of_two_taskmanagers(tmp_path, two_tas
     client = threading.Thread(target=submit)
     client.start()
     scan = running_job("flink-compliance batch")
-    victim = kill_one_hosting_taskmanager(scan)
+    # Mid-scan: once a split's files are staged. Its ~2 s of work can pass between two of the
+    # REST's snapshots of the job (refreshed every few seconds): a host seen deploying counts.
+    staged = out / "_staging"
+    victim = kill_one_hosting_taskmanager(
+        scan, states=("INITIALIZING", "RUNNING"),
+        ready=lambda: staged.is_dir() and any(p.is_file() for p in staged.rglob("*")),
+    )  # fmt: skip
     client.join(900)
     assert "ids" in done, "the batch job did not finish"
     assert victim not in taskmanager_pids() and taskmanager_pids(), "one of two was lost"

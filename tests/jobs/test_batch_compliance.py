@@ -112,6 +112,10 @@ def test_summary_file(result):
     assert on_disk["records_in"] == summary["records_in"]
     assert set(on_disk["violations"]) >= {"total", "HIPAA", "GDPR", "PCI-DSS", "LOCATION"}
     assert on_disk["records_per_s"] > 0 and 0 <= on_disk["information_loss"] <= 1
+    # Start-up: the JVM's (the MiniCluster starts inside the scan, before its job's submission)
+    assert 0 < on_disk["startup_seconds"] < on_disk["wall_seconds"]
+    assert 0 < on_disk["scan_submit_seconds"] < on_disk["scan_seconds"]
+    assert on_disk["records_per_s_excluding_startup"] > on_disk["records_per_s"]
 
 
 def test_the_release_in_the_workers_writes_the_lake_the_driver_would(result, generated, tmp_path):
@@ -145,7 +149,9 @@ def scan_env(generated, tmp_path):
     job = make_job(generated / "records.csv", tmp_path / "out")
     layouts = files.read_layouts(job.input, load_schema("healthcare"))
     splits = plan_for_workers(list(layouts), job.pipeline.batch.split_bytes, 2)
-    return scan_table(job, load_schema("healthcare"), read_rules("healthcare"), layouts, splits)[0]
+    return scan_table(
+        job, load_schema("healthcare"), read_rules("healthcare"), layouts, splits
+    ).t_env
 
 
 def test_the_batch_job_ships_no_connector_jar(generated, tmp_path):

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from pyflink.table import DataTypes
-from pyflink.table.udf import ScalarFunction, udf
+from pyflink.table.udf import ScalarFunction
 
 from connectors.staging import new_attempt, read_staged, write_partitioned
 from udfs.anonymity.frequencies import ReleasePlan, apply_plan
@@ -40,11 +39,3 @@ class ReleaseFiles(ScalarFunction):
         seconds = [read - started, applied - read, time.perf_counter() - applied]
         return {"task": index, "attempt": name, "published": released.num_rows,
                 "seconds": [round(x, 3) for x in seconds]}  # fmt: skip
-
-
-def release_files_udf(function: ReleaseFiles):
-    return udf(
-        function,
-        input_types=[DataTypes.INT(), DataTypes.STRING()],
-        result_type=DataTypes.STRING(),
-    )

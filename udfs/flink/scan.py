@@ -12,8 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pyflink.table import DataTypes
-from pyflink.table.udf import ScalarFunction, udf
+from pyflink.table.udf import ScalarFunction
 
 from connectors.splits import Split, read_split
 from connectors.staging import VIOLATION_OPTIONS, AttemptFiles, BucketedRecords, new_attempt
@@ -102,11 +101,3 @@ class ScanSplits(ScalarFunction):
             files.abort()
             raise
         return json.dumps({"split": index, "files": written, "rows": files.rows, **counts})
-
-
-def scan_splits_udf(function: ScanSplits):
-    return udf(
-        function,
-        input_types=[DataTypes.INT(), DataTypes.STRING(), DataTypes.BIGINT(), DataTypes.BIGINT()],
-        result_type=DataTypes.STRING(),
-    )
