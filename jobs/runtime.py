@@ -138,7 +138,8 @@ def task_table(t_env, name: str, function, tasks: list[tuple]):
 
 def first_results(table, key: str) -> tuple[dict[int, dict], float]:
     """Run a task table: per task (its JSON result's `key`), the first attempt to finish; and
-    the seconds until the job was submitted (on a local MiniCluster: the MiniCluster's start)."""
+    the seconds until the job was submitted (the plan's translation and, on a local MiniCluster,
+    its start: 0.9 + 1.1 s of 2.2 at 1M rows)."""
     import json
 
     chosen: dict[int, dict] = {}
