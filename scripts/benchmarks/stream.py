@@ -128,6 +128,16 @@ def drain(alerts: AlertTimes, expected: set[str], quiet: float = 60, cap: float 
             seen, since = len(alerts.times), time.monotonic()
 
 
+def timed_pairs(sent: dict[str, int], received: dict[str, int], ids: set[str]
+                ) -> list[tuple[int, int]]:  # fmt: skip
+    """(send time, latency) of each of `ids` both sent and received, in the order sent."""
+    return sorted((sent[k], received[k] - sent[k]) for k in received if k in sent and k in ids)
+
+
+def worst(values: list[float]) -> float | None:
+    return max((v for v in values if v == v), default=None)  # NaN: an empty slice
+
+
 def p99_per_slice(pairs: list[tuple[int, int]], slice_ms: int = 5000) -> list[float]:
     """(send time, latency) pairs → the p99 latency of the records sent in each slice of
     `slice_ms` (a window close shows as the slices whose alerts it held back)."""
@@ -210,9 +220,7 @@ def one_rate(
     # The run's topics go with it: a day of runs at 5,000/s left ~30 GB in the broker.
     kafka.delete_topics(list(topics.values()))
     measured = set(re.findall(r'"record_id":\s*"([^"]+)"', (data / "records.jsonl").read_text()))
-    pairs = sorted(
-        (sent[k], alerts.times[k] - sent[k]) for k in alerts.times if k in sent and k in measured
-    )
+    pairs = timed_pairs(sent, alerts.times, measured)
     latencies = [lat for _, lat in pairs]
     tenth = max(len(pairs) // 10, 1)
     first = [lat for _, lat in pairs[:tenth]]
@@ -243,7 +251,7 @@ def one_rate(
     }
     # Lag does not grow when the last records wait about as long as the first ones.
     result["p99_ms_per_5s"] = p99_per_slice(pairs)
-    result["worst_5s_p99_ms"] = max((p for p in result["p99_ms_per_5s"] if p == p), default=None)
+    result["worst_5s_p99_ms"] = worst(result["p99_ms_per_5s"])
     result["sustained"] = (
         bool(last)
         and result["alerts_missing"] == 0

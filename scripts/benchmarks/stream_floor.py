@@ -13,6 +13,7 @@ output message written within `KEEP_UP_S` of the last input sent).
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,16 @@ from connectors import kafka
 from connectors.settings import PROJECT_ROOT
 from jobs.config import PipelineConfig
 from scripts.benchmarks import cpu
-from scripts.benchmarks.stream import WARM_UP_SECONDS, one_rate
+from scripts.benchmarks.stream import (
+    WARM_UP_SECONDS,
+    AlertTimes,
+    one_rate,
+    p99_per_slice,
+    percentile,
+    sent_times,
+    timed_pairs,
+    worst,
+)
 from scripts.benchmarks.stream_floor_job import VARIANTS, stage_topics
 from tools.flink_cluster import cancel_job, submit_python, wait_for_state
 from tools.ingest import ingest
@@ -65,6 +75,7 @@ def one_variant(variant: str, rate: int, seconds: int, out: Path, config: Pipeli
     program = "kafka" if variant == IDLE else variant
     args = ["--variant", program, "--config", str(config_path), "--input", source, "--output", sink]
     job_id, _ = submit_python(JOB, args, detached=True)
+    outputs = None
     try:
         wait_for_state(job_id, {"RUNNING"}, timeout=120)
         if variant == IDLE:  # what the same seconds cost with nothing to read
@@ -76,19 +87,42 @@ def one_variant(variant: str, rate: int, seconds: int, out: Path, config: Pipeli
             warm = ingest(source, warmup / "records.jsonl", rate=rate, progress=False)["sent"]
             if wait_written(sink, warm, timeout=300) is None:
                 raise TimeoutError(f"{variant}: the warm-up's {warm} messages never all came out")
+            outputs = AlertTimes(sink)  # every output message's append time, by record id
+            outputs.start()
             before = cpu.snapshot()
             produced = ingest(source, data / "records.jsonl", rate=rate, progress=False)
             lag = wait_written(sink, warm + produced["sent"], timeout=DRAIN_S)
         used = cpu.used_since(before)
     finally:
         cancel_job(job_id)
+        if outputs is not None:
+            outputs.stop.set()
+            outputs.join()
+            sent = sent_times(source, warm + produced["sent"])
         kafka.delete_topics([source, sink, *stage_topics(sink).values()])
-    return summary(variant, rate, produced, lag, used)
+    result = summary(variant, rate, produced, lag, used)
+    if outputs is not None:
+        result.update(latency(timed_pairs(sent, outputs.times, record_ids(data))))
+    show(result)
+    return result
+
+
+def record_ids(data: Path) -> set[str]:
+    """The measured records' ids (not the warm-up's)."""
+    text = (data / "records.jsonl").read_text()
+    return set(re.findall(r'"record_id":\s*"([^"]+)"', text))
+
+
+def latency(pairs: list[tuple[int, int]]) -> dict:
+    """Send time → output append time: where a stage adds latency, and at a window close."""
+    latencies = [lat for _, lat in pairs]
+    return {"timed": len(latencies), "p50_ms": percentile(latencies, 50),
+            "p99_ms": percentile(latencies, 99), "worst_5s_p99_ms": worst(p99_per_slice(pairs))}  # fmt: skip
 
 
 def summary(variant: str, rate: int, produced: dict, lag: float | None, used: dict) -> dict:
     """CPU per 1,000 records sent (idle: per 1,000 of those the rate would have sent)."""
-    result = {
+    return {
         "variant": variant,
         "rate": rate,
         "produce_rate": produced["rate"],
@@ -98,19 +132,20 @@ def summary(variant: str, rate: int, produced: dict, lag: float | None, used: di
             part: round(s * 1000 / max(produced["sent"], 1), 3) for part, s in used.items()
         },
     }
-    show(result)
-    return result
 
 
 def show(result: dict) -> None:
     parts = result["cpu_per_1000"]
     job = parts.get("taskmanager", 0) + parts.get("python_workers", 0)
     if result["variant"] == "job":
-        drained = f"alerts p99 {result['p99_ms']:.0f} ms"
+        drained = f"alerts p50 {result['p50_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms"
     elif result["drain_s"] is None:
         drained = f"outputs still missing {DRAIN_S} s after the last input"
     else:
         drained = f"last output {result['drain_s']} s after the last input"
+    if "timed" in result:
+        drained += (f"; {result['timed']:,} outputs timed: p50 {result['p50_ms']:.0f} ms "
+                    f"p99 {result['p99_ms']:.0f} ms, worst 5 s p99 {result['worst_5s_p99_ms']:.0f}")  # fmt: skip
     print(
         f"{result['variant']:>6} at {result['rate']}/s: job {job:.3f} CPU-s per 1,000 "
         f"(TaskManager {parts.get('taskmanager', 0):.3f}, Python {parts.get('python_workers', 0):.3f}); "
@@ -134,7 +169,8 @@ def run(out: Path, rates: tuple[int, ...] = (3000,), seconds: int = 60,
                 whole = one_rate(rate, seconds, out, name="-floor-job", pipeline=pipeline)
                 whole = {"variant": "job", "rate": rate, "produce_rate": whole["produce_rate"],
                          "drain_s": None, "kept_up": whole["sustained"],
-                         "cpu_per_1000": whole["cpu_per_1000"], "p99_ms": whole["p99_ms"]}  # fmt: skip
+                         "cpu_per_1000": whole["cpu_per_1000"], "p50_ms": whole["p50_ms"],
+                         "p99_ms": whole["p99_ms"]}  # fmt: skip
                 show(whole)
                 results.append(whole)
             else:

@@ -30,6 +30,8 @@ STAGES = {
     "windows": ("lake_sink", "suppressed_sink"),
 }
 VARIANTS = ("kafka", "bridge", "step", *STAGES)
+# The output's key is the input's record id, so that each output is timed against its input.
+KEY = "JSON_VALUE(CAST(message AS STRING), '$.record_id')"
 
 
 def stage_topics(output_topic: str) -> dict[str, str]:
@@ -72,9 +74,9 @@ def build(t_env, variant: str, job, input_topic: str, output_topic: str):
 
             same = udf(lambda message: message, result_type=DataTypes.BYTES(), func_type="pandas")
             t_env.create_temporary_function("same", same)
-            rows = "SELECT CAST(NULL AS STRING), CAST(same(message) AS STRING) FROM input_rows"
+            rows = f"SELECT {KEY}, CAST(same(message) AS STRING) FROM input_rows"
         else:
-            rows = "SELECT CAST(NULL AS STRING), CAST(message AS STRING) FROM input_rows"
+            rows = f"SELECT {KEY}, CAST(message AS STRING) FROM input_rows"
     t_env.execute_sql(kafka.keyed_sink_ddl("floor_sink", output_topic))
     statements = t_env.create_statement_set()
     statements.add_insert_sql(f"INSERT INTO floor_sink {rows}")
