@@ -76,11 +76,14 @@ class StreamSettings:
     out_of_orderness_ms: int = 5000  # bounded out-of-orderness of created_at
     idle_timeout_ms: int = 10000  # a partition without messages stops holding the watermark
     window_ms: int = 60000  # k-anonymity windows (event time): the longest a record waits
-    # Python bundles in STREAMING: short for latency (a bundle closes after bundle_time_ms), and
-    # large enough that a worker behind catches up on big batches (at parallelism 1 and 5,000/s,
-    # 4,000 used ~20% less Python CPU than 1,000: docs/performance.md, session 24).
+    # Python bundles in STREAMING: short for latency, and large enough that a worker behind
+    # catches up on big batches (at parallelism 1 and 5,000/s, 4,000 used ~20% less Python CPU
+    # than 1,000: docs/performance.md, session 24). Flink checks every bundle_time_ms whether
+    # bundle_time_ms have passed since the last bundle *finished*, so a bundle closes about every
+    # 2 × bundle_time_ms: 25 gives the ~50 ms bundles meant (the records wait ~25 ms on average;
+    # with 50, ~100 ms bundles held the alerts' median at 130-150 ms: session 32).
     bundle_size: int = 4000
-    bundle_time_ms: int = 50
+    bundle_time_ms: int = 25
     restart_attempts: int = 10
     restart_delay_ms: int = 2000
 
