@@ -103,6 +103,12 @@ def stream_settings(job: StreamJob) -> dict[str, str]:
         settings["execution.checkpointing.unaligned.enabled"] = str(s.unaligned_checkpoints).lower()
         settings["pipeline.auto-watermark-interval"] = "200 ms"
         settings["table.exec.source.idle-timeout"] = f"{s.idle_timeout_ms} ms"
+        # A Python worker process per Python operator (`flink:` may say otherwise): sharing the
+        # slot's managed memory (Flink's default) they share one process, and each window close's
+        # release (0.2-0.25 s of Python) held the step's alerts behind it — the closes' 5 s
+        # slices p99 0.4-0.6 s against 0.15-0.4 apart (docs/performance.md, session 32). The
+        # workers' memory (~200 MB each) is then outside the slot's managed budget.
+        settings.setdefault("python.fn-execution.memory.managed", "false")
     return settings
 
 

@@ -113,3 +113,15 @@ def test_kafka_runs_at_stream_parallelism_a_csv_at_the_top_level_one(
     )  # fmt: skip
     assert job.pipeline.parallelism == 2
     assert stream_settings(job)["parallelism.default"] == expected
+
+
+def test_over_kafka_each_python_operator_has_its_own_worker_unless_the_settings_say_otherwise(
+    tmp_path,
+):
+    job = StreamJob("healthcare", tmp_path, b"k" * 32)
+    assert stream_settings(job)["python.fn-execution.memory.managed"] == "false"
+    shared = dataclasses.replace(job.pipeline, flink={"python.fn-execution.memory.managed": "true"})
+    job = StreamJob("healthcare", tmp_path, b"k" * 32, pipeline=shared)
+    assert stream_settings(job)["python.fn-execution.memory.managed"] == "true"
+    csv = StreamJob("healthcare", tmp_path, b"k" * 32, input=tmp_path / "in.csv")
+    assert "python.fn-execution.memory.managed" not in stream_settings(csv)  # BATCH: Flink's
