@@ -74,4 +74,7 @@ def test_one_flink_version_everywhere():
     local = yaml.safe_load((PROJECT_ROOT / "conf" / "flink" / "config.yaml").read_text())
     collector = local["env"]["java"]["opts"]["taskmanager"]
     assert f"env.java.opts.taskmanager: {collector}" in properties
+    # and its network buffers' size (the step must not stop while a k-anonymity window closes)
+    segment = local["taskmanager"]["memory"]["segment-size"]
+    assert f"taskmanager.memory.segment-size: {segment}" in properties
     json.dumps(properties)
