@@ -21,11 +21,11 @@ from confluent_kafka import KafkaError, KafkaException
 
 from connectors import kafka
 
-PACE_S = 0.001
+PACE_S = 0.001  # how far ahead of the rate the producer may run before it sleeps
 
 
 class MessageTooLarge(ValueError):
-    """A record that no Kafka message can carry (said without a traceback)."""  # how far ahead of the rate the producer may run before it sleeps
+    """A record that no Kafka message can carry (said without a traceback)."""
 
 
 def messages(path: Path) -> Iterator[tuple[str | None, bytes]]:
