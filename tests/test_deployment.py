@@ -77,4 +77,6 @@ def test_one_flink_version_everywhere():
     # and its network buffers' size (the step must not stop while a k-anonymity window closes)
     segment = local["taskmanager"]["memory"]["segment-size"]
     assert f"taskmanager.memory.segment-size: {segment}" in properties
+    least = local["taskmanager"]["network"]["sort-shuffle"]["min-buffers"]  # batch jobs still run
+    assert f"taskmanager.network.sort-shuffle.min-buffers: {least}" in properties
     json.dumps(properties)
