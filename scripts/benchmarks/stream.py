@@ -128,6 +128,12 @@ def drain(alerts: AlertTimes, expected: set[str], quiet: float = 60, cap: float 
             seen, since = len(alerts.times), time.monotonic()
 
 
+def record_ids(data: Path) -> set[str]:
+    """The ids of a generated set's records (`data`/records.jsonl: the measured ones, not the
+    warm-up's)."""
+    return set(re.findall(r'"record_id":\s*"([^"]+)"', (data / "records.jsonl").read_text()))
+
+
 def timed_pairs(sent: dict[str, int], received: dict[str, int], ids: set[str]
                 ) -> list[tuple[int, int]]:  # fmt: skip
     """(send time, latency) of each of `ids` both sent and received, in the order sent."""
@@ -219,8 +225,7 @@ def one_rate(
     sent = sent_times(topics["healthcare"], rows + rate * WARM_UP_SECONDS)  # warm-up included
     # The run's topics go with it: a day of runs at 5,000/s left ~30 GB in the broker.
     kafka.delete_topics(list(topics.values()))
-    measured = set(re.findall(r'"record_id":\s*"([^"]+)"', (data / "records.jsonl").read_text()))
-    pairs = timed_pairs(sent, alerts.times, measured)
+    pairs = timed_pairs(sent, alerts.times, record_ids(data))
     latencies = [lat for _, lat in pairs]
     tenth = max(len(pairs) // 10, 1)
     first = [lat for _, lat in pairs[:tenth]]

@@ -13,7 +13,6 @@ output message written within `KEEP_UP_S` of the last input sent).
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from scripts.benchmarks.stream import (
     one_rate,
     p99_per_slice,
     percentile,
+    record_ids,
     sent_times,
     timed_pairs,
     worst,
@@ -105,12 +105,6 @@ def one_variant(variant: str, rate: int, seconds: int, out: Path, config: Pipeli
         result.update(latency(timed_pairs(sent, outputs.times, record_ids(data))))
     show(result)
     return result
-
-
-def record_ids(data: Path) -> set[str]:
-    """The measured records' ids (not the warm-up's)."""
-    text = (data / "records.jsonl").read_text()
-    return set(re.findall(r'"record_id":\s*"([^"]+)"', text))
 
 
 def latency(pairs: list[tuple[int, int]]) -> dict:
