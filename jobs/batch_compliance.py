@@ -33,7 +33,13 @@ from connectors.staging import commit_partitioned
 from jobs import cli
 from jobs.config import PipelineConfig
 from jobs.runtime import first_results, runs_locally, task_table
-from udfs.anonymity.frequencies import COUNT, Decided, decide, stack_counts
+from udfs.anonymity.frequencies import (
+    COUNT,
+    Decided,
+    decide_table,
+    search_table,
+    stack_counts,
+)
 from udfs.anonymity.release import DEFAULT_MAX_SUPPRESSION, NOT_RELEASED, k_of
 from udfs.dp.batch import release_from_files
 from udfs.dp.budget import BudgetExceeded
@@ -126,10 +132,27 @@ def scan(job: BatchJob, table) -> tuple[list[dict], float]:
     return [chosen[i] for i in sorted(chosen)], submitted
 
 
-def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tuple[Decided, int]:
-    """k-anonymity from the splits' frequency tables (the driver holds counts, never the
-    records), then the lake written by the workers: one task per date bucket (its staged records
-    from every split), each generalizing them, leaving out the suppressed groups
+def decide_release(job: BatchJob, schema: DomainSchema) -> Decided:
+    """k-anonymity from the splits' frequency tables: the driver holds counts, never the
+    records."""
+    staging, anonymity = job.output / STAGING, schema.anonymity
+    started = time.perf_counter()
+    paths = sorted((staging / "frequencies").glob("*.parquet"))
+    workers = max(1, job.parallelism or job.pipeline.parallelism)  # the driver's threads
+    # The splits' tables stacked (merged on integer codes) and let go of before the search:
+    # it has their memory (at 10M records ~0.7 GB).
+    table = search_table(stack_counts([pq.read_table(p) for p in paths], anonymity), anonymity)
+    decided = decide_table(table, anonymity, threads=workers)
+    job.say(f"k-anonymity: {table.rows:,} counted combinations from {len(paths)} splits "
+            f"searched in {time.perf_counter() - started:.1f}s")  # fmt: skip
+    return decided
+
+
+def release(
+    job: BatchJob, schema: DomainSchema, t_env, input_bytes: int, decided: Decided
+) -> tuple[Decided, int]:
+    """The lake written by the workers: one task per date bucket (its staged records from every
+    split), each generalizing them, leaving out the suppressed groups
     (udfs.anonymity.frequencies) and writing its dates' partitions, one file each — or, for an
     input below batch.release_in_driver_mib or on a local MiniCluster, the same in the driver,
     a bucket per thread."""
@@ -137,13 +160,7 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
     from udfs.flink.scan import RECORDS
 
     staging, anonymity = job.output / STAGING, schema.anonymity
-    started = time.perf_counter()
-    counts = [pq.read_table(p) for p in sorted((staging / "frequencies").glob("*.parquet"))]
     workers = max(1, job.parallelism or job.pipeline.parallelism)  # the driver's threads
-    stacked = stack_counts(counts, anonymity)  # merged in `decide`, on integer codes
-    decided = decide(stacked, anonymity, threads=workers)
-    job.say(f"k-anonymity: {stacked.num_rows:,} counted combinations from {len(counts)} splits "
-            f"searched in {time.perf_counter() - started:.1f}s")  # fmt: skip
     started = time.perf_counter()
     files = sorted(str(p) for p in staging.glob(f"{RECORDS}*"))  # a folder per date bucket
     if decided.plan is None or not files:
@@ -151,7 +168,6 @@ def release(job: BatchJob, schema: DomainSchema, t_env, input_bytes: int) -> tup
         return decided, 0
     function = ReleaseFiles(decided.plan, anonymity, str(staging / "lake"))
     rows = list(enumerate(files))
-    del counts, stacked  # the driver holds a bucket per thread from here, no more
     batch = job.pipeline.batch
     if input_bytes < batch.release_in_driver_bytes or (
         batch.release_in_driver_when_local and runs_locally(t_env)
@@ -377,13 +393,20 @@ def _run(
     if conn is not None:
         upserted = audit.upsert_violations(conn, lake.parquet_files(job.output / "violations"))
         job.say(f"audit: {upserted:,} violations upserted")
-    measured = measure_quality(job, quality, results) if quality is not None else None
+    # The quality's distinct ids (one core's hashing: ~4 s at 10M records) are counted beside
+    # the k-anonymity search; a lake withheld for its quality leaves the decision unused.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        measuring = (
+            beside.submit(measure_quality, job, quality, results) if quality is not None else None
+        )
+        decided = decide_release(job, schema)
+        measured = measuring.result() if measuring is not None else None
     if measured is not None and not measured.passed and not job.publish_below_threshold:
         job.say(f"data quality: {'; '.join(measured.failures)} — the lake is not published "
                 "(--publish-below-threshold publishes it anyway)")  # fmt: skip
         released, lake_files, private = withheld(job, schema, measured), 0, None
     else:
-        released, lake_files = release(job, schema, t_env, size)
+        released, lake_files = release(job, schema, t_env, size, decided)
         private = publish_dp(job, dp, results, ledger_conn) if dp is not None else None
     release_seconds = time.perf_counter() - release_started
     summary = BatchSummary(

@@ -113,28 +113,40 @@ class Decided:
 def decide(counts: pa.Table, anonymity: dict[str, Any], threads: int = 1) -> Decided:
     """The lattice search over a frequency table (`threads`: nodes judged at once). Its rows
     may repeat a combination (`stack_counts`): they are merged first."""
+    return decide_table(search_table(counts, anonymity), anonymity, threads)
+
+
+def search_table(counts: pa.Table, anonymity: dict[str, Any]) -> QiTable:
+    """A frequency table as the search reads it: a code per value, repeated combinations merged.
+    Nothing of the Arrow table is kept: a caller that lets go of it before the search (the batch
+    job) leaves the search that memory (at 10M records ~0.7 GB of text and codes)."""
+    weights = counts.column(COUNT).to_numpy().astype(np.int64)
+    qis = list(anonymity.get("quasi_identifiers") or [])
+    sensitive = counted_columns(anonymity)[len(qis) :]
+    hierarchies = hierarchies_from_config(anonymity)
+    columns = []
+    for q in qis:  # dictionary-encoded by Arrow: no Python object per row
+        encoded = pc.dictionary_encode(counts.column(q).combine_chunks())
+        columns.append(qi_column(q, encoded.dictionary.to_pylist(), encoded.indices.to_numpy(),
+                                 hierarchies[q], weights))  # fmt: skip
+    sens = None
+    if sensitive and counts.num_rows:
+        encoded = pc.dictionary_encode(counts.column(sensitive[0]).combine_chunks())
+        sens = encoded.indices.to_numpy().astype(np.int64)
+    return merge_rows(QiTable(columns, counts.num_rows, sens, weights))
+
+
+def decide_table(table: QiTable, anonymity: dict[str, Any], threads: int = 1) -> Decided:
+    """`decide` over the table `search_table` made."""
     k = k_of(anonymity)
     max_suppression = float(anonymity.get("max_suppression", DEFAULT_MAX_SUPPRESSION))
-    weights = counts.column(COUNT).to_numpy().astype(np.int64)
-    staged = int(weights.sum())
+    staged = table.records if table.rows else 0
     base = {"k": k, "max_suppression": max_suppression, "staged": staged}
     qis = list(anonymity.get("quasi_identifiers") or [])
     if staged == 0:
         return Decided(ReleasePlan({}), suppressed=0, information_loss=0.0,
                        lattice_nodes_checked=None, **base)  # fmt: skip
     l_diverse = anonymity.get("l_diversity")
-    sensitive = counted_columns(anonymity)[len(qis) :]
-    hierarchies = hierarchies_from_config(anonymity)
-    # Dictionary-encoded by Arrow: no Python object per row, however many combinations.
-    encoded = {c: pc.dictionary_encode(counts.column(c).combine_chunks())
-               for c in counted_columns(anonymity)}  # fmt: skip
-    columns = [
-        qi_column(q, encoded[q].dictionary.to_pylist(), encoded[q].indices.to_numpy(),
-                  hierarchies[q], weights)
-        for q in qis
-    ]  # fmt: skip
-    sens = encoded[sensitive[0]].indices.to_numpy().astype(np.int64) if sensitive else None
-    table = merge_rows(QiTable(columns, counts.num_rows, sens, weights))
     try:
         decision = search_levels(table, k, max_suppression, l_diverse, threads=threads)
     except NoFeasibleRelease as err:
