@@ -339,6 +339,7 @@ class NoFeasibleRelease(RuntimeError):
 
 SEARCH_MEMORY = 512 * 2**20  # what the nodes judged at once may hold together
 NODE_BYTES_PER_ROW = 48
+ROLLUP_BYTES_PER_ROW = 24  # what building a roll-up holds per row of the table it rolls up
 ROLLUP_ROWS = 100_000  # smaller tables: every node is judged on the table itself
 ROLLUP_BUILD = 3.0  # a roll-up's cost to build, in passes judging a node on the table
 ROLLUP_SHARE = 0.25  # the largest roll-up built, as a share of the table's rows
@@ -444,19 +445,74 @@ def plan_roll_ups(
     return plan
 
 
-def _judge_on_roll_ups(
-    table: QiTable, nodes: list[tuple[int, ...]], judge, pool: ThreadPoolExecutor | None
-) -> dict[tuple[int, ...], Judged]:
-    """The nodes `plan_roll_ups` places on a roll-up, judged there — or on smaller roll-ups of
-    it, planned the same way — one roll-up per depth in memory at a time. Some of them the
-    search will skip (which ones is known only later): cheap here."""
+class _Lattice:
+    """The level lattice's order: a node's parents (one column a level higher), and the nodes
+    known over budget — judged so, or below one that is (generalizing only merges groups, so
+    such a node is over budget too, and the search never asks for it)."""
+
+    def __init__(self, counts: Sequence[int]):
+        self.counts = list(counts)
+        self.infeasible: set[tuple[int, ...]] = set()
+
+    def parents(self, node: tuple[int, ...]) -> list[tuple[int, ...]]:
+        return [(*node[:i], node[i] + 1, *node[i + 1 :])
+                for i in range(len(node)) if node[i] + 1 < self.counts[i]]  # fmt: skip
+
+    def skipped(self, node: tuple[int, ...]) -> bool:
+        """Whether the node is below a node known over budget (then it is one too)."""
+        if any(p in self.infeasible for p in self.parents(node)):
+            self.infeasible.add(node)
+            return True
+        return False
+
+    def judged(self, node: tuple[int, ...], judged: Judged) -> None:
+        if judged[1] is None:
+            self.infeasible.add(node)
+
+
+def _judge_by_height(
+    table: QiTable, nodes: list[tuple[int, ...]], judge, pool: ThreadPoolExecutor | None,
+    lattice: _Lattice,
+) -> dict[tuple[int, ...], Judged]:  # fmt: skip
+    """The nodes judged on `table` most general first, those below a node known over budget
+    skipped; a height's nodes at once on the pool."""
     known: dict[tuple[int, ...], Judged] = {}
-    for base, members in plan_roll_ups(table, nodes).items():
-        rolled = roll_up(table, base)
-        if rolled.rows >= ROLLUP_ROWS and len(members) > 1:
-            known.update(_judge_on_roll_ups(rolled, members, judge, pool))
-        rest = [node for node in members if node not in known]
-        known.update(zip(rest, _judge_all(judge, rolled, rest, pool), strict=True))
+    for _, same in itertools.groupby(sorted(nodes, key=lambda n: -sum(n)), key=sum):
+        todo = [node for node in same if not lattice.skipped(node)]
+        for node, judged in zip(todo, _judge_all(judge, table, todo, pool), strict=True):
+            known[node] = judged
+            lattice.judged(node, judged)
+    return known
+
+
+def _judge_on_roll_ups(
+    table: QiTable, nodes: list[tuple[int, ...]], judge, pool: ThreadPoolExecutor | None,
+    lattice: _Lattice,
+) -> dict[tuple[int, ...], Judged]:  # fmt: skip
+    """The nodes `plan_roll_ups` places on a roll-up, judged there — or on smaller roll-ups of
+    it, planned the same way — the roll-ups of the highest nodes first, and those below a node
+    known over budget skipped (a roll-up whose nodes are all skipped is not built). Roll-ups of
+    the same table are built two at a time on the pool when memory allows (a large table's
+    hashing is one core's work), then judged one after the other."""
+    known: dict[tuple[int, ...], Judged] = {}
+    plan = sorted(plan_roll_ups(table, nodes).items(), key=lambda item: -max(map(sum, item[1])))
+    at_once = 1
+    if pool is not None:
+        at_once = max(1, min(2, SEARCH_MEMORY // max(1, ROLLUP_BYTES_PER_ROW * table.rows)))
+    for start in range(0, len(plan), at_once):
+        part = [(base, members) for base, members in plan[start : start + at_once]
+                if not all(lattice.skipped(node) for node in members)]  # fmt: skip
+        bases = [base for base, _ in part]
+        if pool is not None and len(bases) > 1:
+            rolled_ups = list(pool.map(partial(roll_up, table), bases))
+        else:
+            rolled_ups = [roll_up(table, base) for base in bases]
+        for (_, members), rolled in zip(part, rolled_ups, strict=True):
+            if rolled.rows >= ROLLUP_ROWS and len(members) > 1:
+                known.update(_judge_on_roll_ups(rolled, members, judge, pool, lattice))
+            rest = [node for node in members if node not in known]
+            known.update(_judge_by_height(rolled, rest, judge, pool, lattice))
+        del rolled_ups
     return known
 
 
@@ -485,7 +541,7 @@ def search_levels(
     judge = partial(_judge, k=k, l_diverse=l_diverse, budget=budget)
     try:
         known = (
-            _judge_on_roll_ups(table, nodes, judge, pool)
+            _judge_on_roll_ups(table, nodes, judge, pool, _Lattice(counts))
             if table.rows >= roll_up_rows and len(nodes) > 1
             else {}
         )

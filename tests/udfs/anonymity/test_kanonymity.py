@@ -301,3 +301,31 @@ def test_group_estimates_from_a_sample_are_near_the_truth(records):
         assert groups == np.count_nonzero(group_sizes(group_keys(table, node))[1])
     sampled = estimate_groups(table, nodes, sample=table.rows // 5)
     assert np.all(sampled >= exact / 2) and np.all(sampled <= exact * 2)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_roll_ups_skip_the_nodes_below_one_over_budget(records, monkeypatch, threads):
+    """No node is judged below one judged over budget (the search never asks for it), and the
+    search decides as it does on the table alone."""
+    import udfs.anonymity.kanonymity as kanonymity
+
+    table = build_qi_table({q: [r[q] for r in records] for q in QIS}, HIER)
+    plain = search_levels(table, 5, 0.02, roll_up_rows=10**9)
+    judged = {}
+
+    def recorded(on, node, **kwargs):
+        judged[node] = result = _judge(on, node, **kwargs)
+        return result
+
+    monkeypatch.setattr(kanonymity, "_judge", recorded)
+    rolled = search_levels(table, 5, 0.02, threads=threads, roll_up_rows=0)
+    assert (rolled.levels, rolled.suppressed, rolled.nodes_checked) == (
+        plain.levels, plain.suppressed, plain.nodes_checked,
+    )  # fmt: skip
+    over = {node for node, (_, loss, _) in judged.items() if loss is None}
+    counts = [c.levels for c in table.columns]
+    for node in judged:
+        parents = {(*node[:i], node[i] + 1, *node[i + 1 :])
+                   for i in range(len(node)) if node[i] + 1 < counts[i]}  # fmt: skip
+        assert not parents & over, node
+    assert over and len(judged) < len(_lattice(table))
