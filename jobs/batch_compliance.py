@@ -40,6 +40,7 @@ from udfs.anonymity.frequencies import (
     search_table,
     stack_counts,
 )
+from udfs.anonymity.kanonymity import QiTable
 from udfs.anonymity.release import DEFAULT_MAX_SUPPRESSION, NOT_RELEASED, k_of
 from udfs.dp.batch import release_from_files
 from udfs.dp.budget import BudgetExceeded
@@ -132,19 +133,21 @@ def scan(job: BatchJob, table) -> tuple[list[dict], float]:
     return [chosen[i] for i in sorted(chosen)], submitted
 
 
-def decide_release(job: BatchJob, schema: DomainSchema) -> Decided:
-    """k-anonymity from the splits' frequency tables: the driver holds counts, never the
-    records."""
-    staging, anonymity = job.output / STAGING, schema.anonymity
-    started = time.perf_counter()
-    paths = sorted((staging / "frequencies").glob("*.parquet"))
+def search_table_of(job: BatchJob, schema: DomainSchema) -> QiTable:
+    """The splits' frequency tables stacked as the k-anonymity search reads them (repeated
+    combinations merged on integer codes): the driver holds counts, never the records, and
+    not the Arrow tables either once this returns (at 10M records ~0.7 GB)."""
+    paths = sorted((job.output / STAGING / "frequencies").glob("*.parquet"))
+    stacked = stack_counts([pq.read_table(p) for p in paths], schema.anonymity)
+    return search_table(stacked, schema.anonymity)
+
+
+def decide_release(job: BatchJob, schema: DomainSchema, table: QiTable, started: float) -> Decided:
+    """k-anonymity over the search's table (`started`: when its reading began)."""
     workers = max(1, job.parallelism or job.pipeline.parallelism)  # the driver's threads
-    # The splits' tables stacked (merged on integer codes) and let go of before the search:
-    # it has their memory (at 10M records ~0.7 GB).
-    table = search_table(stack_counts([pq.read_table(p) for p in paths], anonymity), anonymity)
-    decided = decide_table(table, anonymity, threads=workers)
-    job.say(f"k-anonymity: {table.rows:,} counted combinations from {len(paths)} splits "
-            f"searched in {time.perf_counter() - started:.1f}s")  # fmt: skip
+    decided = decide_table(table, schema.anonymity, threads=workers)
+    job.say(f"k-anonymity: {table.rows:,} counted combinations searched in "
+            f"{time.perf_counter() - started:.1f}s")  # fmt: skip
     return decided
 
 
@@ -394,13 +397,17 @@ def _run(
         upserted = audit.upsert_violations(conn, lake.parquet_files(job.output / "violations"))
         job.say(f"audit: {upserted:,} violations upserted")
     # The quality's distinct ids (one core's hashing: ~4 s at 10M records) are counted beside
-    # the k-anonymity search; a lake withheld for its quality leaves the decision unused.
+    # the k-anonymity search (a lake withheld for its quality leaves the decision unused),
+    # after the search's table is read: the two at once would hold both their inputs.
+    searching = time.perf_counter()
+    table = search_table_of(job, schema)
     with ThreadPoolExecutor(max_workers=1) as beside:
         measuring = (
             beside.submit(measure_quality, job, quality, results) if quality is not None else None
         )
-        decided = decide_release(job, schema)
+        decided = decide_release(job, schema, table, searching)
         measured = measuring.result() if measuring is not None else None
+    del table
     if measured is not None and not measured.passed and not job.publish_below_threshold:
         job.say(f"data quality: {'; '.join(measured.failures)} — the lake is not published "
                 "(--publish-below-threshold publishes it anyway)")  # fmt: skip
