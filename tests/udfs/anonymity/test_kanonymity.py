@@ -13,6 +13,7 @@ from udfs.anonymity.kanonymity import (
     _judge,
     apply_levels,
     build_qi_table,
+    distinct_share,
     estimate_groups,
     factorize,
     group_keys,
@@ -329,3 +330,15 @@ def test_roll_ups_skip_the_nodes_below_one_over_budget(records, monkeypatch, thr
                    for i in range(len(node)) if node[i] + 1 < counts[i]}  # fmt: skip
         assert not parents & over, node
     assert over and len(judged) < len(_lattice(table))
+
+
+def test_a_large_table_estimates_its_distinct_rows_on_whole_combinations(records):
+    """The sample keeps every row of the combinations it picks: a table of each record twice is
+    seen as half distinct (a sample of rows would see it as distinct), and merged."""
+    twice = build_qi_table({q: [r[q] for r in records * 2] for q in QIS}, HIER)
+    codes = [(c.values, len(c.maps[0])) for c in twice.columns]
+    assert 0.4 < distinct_share(codes, twice.rows) < 0.6
+    assert merge_rows(twice, sample_rows=0).rows == len(records)
+    few = build_qi_table({q: [r[q] for r in records + records[:10]] for q in QIS}, HIER)
+    assert distinct_share([(c.values, len(c.maps[0])) for c in few.columns], few.rows) > 0.95
+    assert merge_rows(few, sample_rows=0) is few
