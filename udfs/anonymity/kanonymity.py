@@ -362,7 +362,7 @@ class NoFeasibleRelease(RuntimeError):
     pass
 
 
-SEARCH_MEMORY = 512 * 2**20  # what the nodes judged at once may hold together
+SEARCH_MEMORY = 1024 * 2**20  # what the nodes judged at once may hold together
 NODE_BYTES_PER_ROW = 48
 ROLLUP_BYTES_PER_ROW = 24  # what building a roll-up holds per row of the table it rolls up
 ROLLUP_ROWS = 100_000  # smaller tables: every node is judged on the table itself
