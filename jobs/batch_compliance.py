@@ -136,7 +136,7 @@ def scan(job: BatchJob, table) -> tuple[list[dict], float]:
 def search_table_of(job: BatchJob, schema: DomainSchema) -> QiTable:
     """The splits' frequency tables stacked as the k-anonymity search reads them (repeated
     combinations merged on integer codes): the driver holds counts, never the records, and
-    not the Arrow tables either once this returns (at 10M records ~0.7 GB)."""
+    not the Arrow tables either once this returns (at 10M records ~0.5 GB)."""
     paths = sorted((job.output / STAGING / "frequencies").glob("*.parquet"))
     stacked = stack_counts([pq.read_table(p) for p in paths], schema.anonymity)
     return search_table(stacked, schema.anonymity)

@@ -119,7 +119,7 @@ def decide(counts: pa.Table, anonymity: dict[str, Any], threads: int = 1) -> Dec
 def search_table(counts: pa.Table, anonymity: dict[str, Any]) -> QiTable:
     """A frequency table as the search reads it: a code per value, repeated combinations merged.
     Nothing of the Arrow table is kept: a caller that lets go of it before the search (the batch
-    job) leaves the search that memory (at 10M records ~0.7 GB of text and codes)."""
+    job) leaves the search that memory (at 10M records ~0.5 GB of text and codes)."""
     weights = counts.column(COUNT).to_numpy().astype(np.int64)
     qis = list(anonymity.get("quasi_identifiers") or [])
     sensitive = counted_columns(anonymity)[len(qis) :]
