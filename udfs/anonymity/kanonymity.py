@@ -550,7 +550,7 @@ def _judge_on_roll_ups(
                 known.update(_judge_on_roll_ups(rolled, members, judge, pool, lattice))
             rest = [node for node in members if node not in known]
             known.update(_judge_by_height(rolled, rest, judge, pool, lattice))
-        del rolled_ups
+        rolled = rolled_ups = None  # neither held while the next ones are built
     return known
 
 
@@ -570,7 +570,7 @@ def search_levels(
         raise ValueError("k must be at least 1")
     counts = [c.levels for c in table.columns]
     budget = int(max_suppression * table.records)
-    infeasible: set[tuple[int, ...]] = set()
+    searched = _Lattice(counts)  # the nodes over budget, as the search finds them
     best: Decision | None = None
     checked = 0
     nodes = sorted(itertools.product(*(range(n) for n in counts)), key=lambda n: -sum(n))
@@ -584,24 +584,14 @@ def search_levels(
             else {}
         )
         for height in heights:
-            todo = []
-            for node in height:
-                parents = [
-                    (*node[:i], node[i] + 1, *node[i + 1 :])
-                    for i in range(len(node))
-                    if node[i] + 1 < counts[i]
-                ]
-                if any(p in infeasible for p in parents):
-                    infeasible.add(node)
-                else:
-                    todo.append(node)
+            todo = [node for node in height if not searched.skipped(node)]
             missing = [node for node in todo if node not in known]
             known.update(zip(missing, _judge_all(judge, table, missing, pool), strict=True))
             for node in todo:
                 suppressed, loss, _ = known[node]
                 checked += 1
+                searched.judged(node, known[node])
                 if loss is None:
-                    infeasible.add(node)
                     continue
                 # Rounded: summed per record, per weighted row or per roll-up row, equal losses
                 # may differ in the last bits, and the same input must give the same decision.
