@@ -9,6 +9,7 @@ decides k-anonymity in the driver from the splits' counts and releases the lake 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -22,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors import audit, files, lake, lineage
@@ -34,14 +34,13 @@ from jobs import cli
 from jobs.config import PipelineConfig
 from jobs.runtime import first_results, runs_locally, task_table
 from udfs.anonymity.frequencies import (
-    COUNT,
     Decided,
     decide_table,
     search_table,
     stack_counts,
 )
 from udfs.anonymity.kanonymity import QiTable
-from udfs.anonymity.release import DEFAULT_MAX_SUPPRESSION, NOT_RELEASED, k_of
+from udfs.anonymity.release import NOT_RELEASED
 from udfs.dp.batch import release_from_files
 from udfs.dp.budget import BudgetExceeded
 from udfs.dp.spec import DPConfig, load_dp
@@ -411,7 +410,8 @@ def _run(
     if measured is not None and not measured.passed and not job.publish_below_threshold:
         job.say(f"data quality: {'; '.join(measured.failures)} — the lake is not published "
                 "(--publish-below-threshold publishes it anyway)")  # fmt: skip
-        released, lake_files, private = withheld(job, schema, measured), 0, None
+        lake.fresh_dir(job.output / "lake")
+        released, lake_files, private = withheld(decided, measured), 0, None
     else:
         released, lake_files = release(job, schema, t_env, size, decided)
         private = publish_dp(job, dp, results, ledger_conn) if dp is not None else None
@@ -445,16 +445,12 @@ def measure_quality(job: BatchJob, quality: QualityConfig, results: list[dict]) 
     return measured
 
 
-def withheld(job: BatchJob, schema: DomainSchema, measured: Quality) -> Decided:
-    """No lake: every staged record held back, the quality failures as the reason."""
-    staging, anonymity = job.output / STAGING, schema.anonymity
-    counts = [pq.read_table(p) for p in sorted((staging / "frequencies").glob("*.parquet"))]
-    staged = sum(pc.sum(t.column(COUNT)).as_py() or 0 for t in counts)
-    lake.fresh_dir(job.output / "lake")
-    return Decided(
-        None, k=k_of(anonymity), max_suppression=float(anonymity.get("max_suppression", DEFAULT_MAX_SUPPRESSION)),
-        staged=staged, suppressed=staged, information_loss=None, lattice_nodes_checked=None,
-        reason=f"data quality: {'; '.join(measured.failures)}",
+def withheld(decided: Decided, measured: Quality) -> Decided:
+    """No lake: every staged record held back (the search's count of them), the quality
+    failures as the reason."""
+    return dataclasses.replace(
+        decided, plan=None, suppressed=decided.staged, information_loss=None,
+        lattice_nodes_checked=None, reason=f"data quality: {'; '.join(measured.failures)}",
     )  # fmt: skip
 
 
