@@ -21,6 +21,7 @@ from udfs.anonymity.hierarchies import hierarchies_from_config
 from udfs.anonymity.kanonymity import (
     NoFeasibleRelease,
     QiTable,
+    for_search,
     merge_rows,
     qi_column,
     search_levels,
@@ -133,7 +134,7 @@ def search_table(counts: pa.Table, anonymity: dict[str, Any]) -> QiTable:
     if sensitive and counts.num_rows:
         encoded = pc.dictionary_encode(counts.column(sensitive[0]).combine_chunks())
         sens = encoded.indices.to_numpy().astype(np.int64)
-    return merge_rows(QiTable(columns, counts.num_rows, sens, weights))
+    return for_search(merge_rows(QiTable(columns, counts.num_rows, sens, weights)))
 
 
 def decide_table(table: QiTable, anonymity: dict[str, Any], threads: int = 1) -> Decided:

@@ -16,10 +16,12 @@ from udfs.anonymity.kanonymity import (
     distinct_share,
     estimate_groups,
     factorize,
+    for_search,
     group_keys,
     group_sizes,
     information_loss,
     merge_rows,
+    partitioned,
     plan_roll_ups,
     roll_up,
     search_levels,
@@ -274,6 +276,46 @@ def test_search_on_roll_ups_decides_as_on_the_table(records, l_diverse):
         )  # fmt: skip
         assert round(rolled.loss, 12) == round(plain.loss, 12)
     assert plan_roll_ups(table, _lattice(table))  # the roll-ups were used
+
+
+@pytest.mark.parametrize("l_diverse", [None, 2])
+def test_a_partitioned_table_judges_and_decides_as_the_table(records, l_diverse, monkeypatch):
+    """Counted part by part, every node has the same suppressed records, groups and loss as on
+    the table as it came (roll-ups of it too); a node over a small budget stops early with at
+    least the budget, never more than its own; the search decides the same."""
+    import udfs.anonymity.kanonymity as kanonymity
+
+    monkeypatch.setattr(kanonymity, "PART_ROWS", 0)
+    table = build_qi_table(
+        {q: [r[q] for r in records] for q in QIS}, HIER,
+        sensitive=[r["diagnosis_code"] for r in records],
+    )  # fmt: skip
+    parted = partitioned(table, 0, 2, parts=8)  # date of birth by year
+    assert parted.parts is not None and 4 < len(parted.parts.starts) <= 9
+    years = parted.columns[0].codes(2)
+    assert np.all(np.diff(years) >= 0)  # rows ordered by year
+    assert parted.parts.ranges(parted, (3, 0, 0, 0, 0)) is None  # groups span years
+    base = (1, 0, 1, 1, 1)
+    rolled, plain_rolled = roll_up(parted, base), roll_up(table, base)
+    assert rolled.parts is not None and rolled.rows == plain_rolled.rows
+    for node in _lattice(table):
+        expected = _judge(table, node, 5, l_diverse, 10**9)
+        above = all(n >= b for n, b in zip(node, base, strict=True))
+        for on in [parted, rolled] if above else [parted]:
+            suppressed, loss, groups = _judge(on, node, 5, l_diverse, 10**9)
+            assert (suppressed, groups) == expected[::2]
+            assert loss == pytest.approx(expected[1], abs=1e-12)
+        if expected[0] > 60 and parted.parts.ranges(parted, node) is not None:
+            early = _judge(parted, node, 5, l_diverse, 60)
+            assert early[1] is None and 60 < early[0] <= expected[0]
+    for k, share in ((5, 0.02), (3, 0.05)):
+        plain = search_levels(table, k, share, l_diverse, roll_up_rows=0)
+        found = search_levels(for_search(table), k, share, l_diverse, roll_up_rows=0)
+        assert (found.levels, found.suppressed, found.nodes_checked) == (
+            plain.levels, plain.suppressed, plain.nodes_checked,
+        )  # fmt: skip
+        assert round(found.loss, 12) == round(plain.loss, 12)
+    assert for_search(table).parts is not None
 
 
 def test_levels_that_do_not_nest_are_never_judged_on_a_roll_up(records):
