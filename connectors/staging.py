@@ -141,15 +141,16 @@ def commit(staging: Path, kind: str, chosen: list[str], target: Path | None) -> 
 
 
 def write_partitioned(table, staging: str | Path, task: int, attempt: str,
-                      date_column: str = "event_date") -> str:  # fmt: skip
+                      date_column: str = "event_date", ordered: bool = False) -> str:  # fmt: skip
     """One attempt's part of a date-partitioned output: `<staging>/<task>-<attempt>/date=D/
-    part.parquet` (the folder named `.inprogress` until it is complete). Returns its name."""
+    part.parquet` (the folder named `.inprogress` until it is complete; `ordered`: the rows
+    come sorted by date). Returns its name."""
     from connectors.lake import write_dated
 
     name = f"{task:05d}-{attempt}"
     folder = Path(staging) / (name + IN_PROGRESS)
     folder.mkdir(parents=True, exist_ok=True)
-    write_dated(table, folder, date_column)
+    write_dated(table, folder, date_column, ordered)
     folder.rename(Path(staging) / name)
     return name
 

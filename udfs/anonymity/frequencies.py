@@ -169,24 +169,101 @@ def decide_table(table: QiTable, anonymity: dict[str, Any], threads: int = 1) ->
     )  # fmt: skip
 
 
+def generalized_codes(
+    column: pa.ChunkedArray | pa.Array, hierarchy, level: int, memo: dict | None = None
+) -> tuple[pa.Array, np.ndarray]:
+    """The column generalized as the search labelled it (a null as ""): its distinct labels and
+    a code per row into them — each distinct value generalized once (`memo`: the labels of
+    values seen before, kept by a caller that generalizes many parts of one input)."""
+    encoded = pc.dictionary_encode(as_text(column))
+    memo = {} if memo is None else memo
+    generalized = [
+        memo[v] if v in memo else memo.setdefault(v, hierarchy.generalize(v, level))
+        for v in encoded.dictionary.to_pylist()
+    ]
+    labels, of_value = np.unique(np.asarray(generalized, dtype=object), return_inverse=True)
+    codes = of_value.astype(np.int32)[encoded.indices.to_numpy(zero_copy_only=False)]
+    return pa.array(labels.tolist(), pa.string()), codes
+
+
 def generalize_column(column: pa.ChunkedArray | pa.Array, hierarchy, level: int) -> pa.Array:
     """Each distinct value generalized once (a null as ""), as the search labelled it."""
-    encoded = pc.dictionary_encode(as_text(column))
-    labels = pa.array([hierarchy.generalize(v, level) for v in encoded.dictionary.to_pylist()],
-                      pa.string())  # fmt: skip
-    return labels.take(encoded.indices)
+    labels, codes = generalized_codes(column, hierarchy, level)
+    return labels.take(pa.array(codes))
 
 
-def apply_plan(records: pa.Table, plan: ReleasePlan, anonymity: dict[str, Any]) -> pa.Table:
+def suppressed_rows(coded: list[tuple[pa.Array, np.ndarray]], groups: list[str]) -> np.ndarray:
+    """Per row (codes into labels per quasi-identifier, `generalized_codes`) whether its group is
+    one of `groups` (labels joined by SEPARATOR): matched on integers — the groups' labels looked
+    up among these rows' labels, one packed key per row and per group."""
+    parts = pc.split_pattern(pa.array(groups, pa.string()), SEPARATOR)
+    if pc.min(pc.list_value_length(parts)).as_py() != len(coded):
+        raise ValueError("suppressed groups do not have one label per quasi-identifier")
+    flat = pc.list_flatten(parts)
+    rows = len(coded[0][1])
+    row_key = np.zeros(rows, dtype=np.int64)
+    group_key = np.zeros(len(groups), dtype=np.int64)
+    present = np.ones(len(groups), dtype=bool)
+    bound = 1
+    for i, (labels, codes) in enumerate(coded):
+        width = max(1, len(labels))
+        bound *= width
+        if bound >= 2**62:
+            raise OverflowError("too many generalized groups to pack in 64 bits")
+        found = pc.index_in(flat.take(pa.array(np.arange(i, len(flat), len(coded)))), labels)
+        present &= found.is_valid().to_numpy(zero_copy_only=False)
+        group_key = group_key * width + pc.fill_null(found, 0).to_numpy().astype(np.int64)
+        row_key = row_key * width + codes
+    return np.isin(row_key, group_key[present])
+
+
+def date_order(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """The rows in ascending order of the column (stable; nulls last), by a counting sort over
+    its distinct values' ranks."""
+    encoded = pc.dictionary_encode(
+        column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    )
+    ranks = np.append(
+        pc.rank(encoded.dictionary, "ascending").to_numpy(), len(encoded.dictionary) + 1
+    )
+    codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()
+    key = ranks[codes]
+    return np.argsort(key.astype(np.uint16) if len(ranks) < 2**16 else key, kind="stable")
+
+
+def apply_plan(
+    records: pa.Table, plan: ReleasePlan, anonymity: dict[str, Any], order_by: str | None = None,
+    memo: dict[str, dict] | None = None,
+) -> pa.Table:  # fmt: skip
     """A part of the staged records, generalized to the plan's levels, its suppressed groups
-    left out: this part of the lake."""
+    left out: this part of the lake — `order_by`: its rows in that column's order (stable). The
+    groups are matched on integer codes and every column gathered once, the suppressed rows
+    left out and the order applied in the same `take`. `memo`: per quasi-identifier the labels
+    of the values of the parts released before (the same plan's)."""
     qis = list(anonymity.get("quasi_identifiers") or [])
     hierarchies = hierarchies_from_config(anonymity)
-    generalized = {q: generalize_column(records.column(q), hierarchies[q], plan.levels[q])
-                   for q in qis}  # fmt: skip
-    for q, values in generalized.items():
-        records = records.set_column(records.schema.get_field_index(q), q, values)
-    if not plan.suppressed_groups or not qis:
-        return records
-    key = pc.binary_join_element_wise(*generalized.values(), SEPARATOR)
-    return records.filter(pc.invert(pc.is_in(key, pa.array(plan.suppressed_groups, pa.string()))))
+    memo = {} if memo is None else memo
+    coded = {
+        q: generalized_codes(
+            records.column(q), hierarchies[q], plan.levels[q], memo.setdefault(q, {})
+        )
+        for q in qis
+    }
+    kept = None
+    if plan.suppressed_groups and qis and records.num_rows:
+        kept = ~suppressed_rows(list(coded.values()), plan.suppressed_groups)
+    rows = None if kept is None else np.flatnonzero(kept)
+    if order_by is not None and records.num_rows:
+        order = date_order(records.column(order_by))
+        rows = order if kept is None else order[kept[order]]
+    columns = []
+    for name in records.column_names:
+        if name in coded:
+            labels, codes = coded[name]
+            columns.append(labels.take(pa.array(codes if rows is None else codes[rows])))
+        else:
+            column = records.column(name)
+            columns.append(column if rows is None else column.take(pa.array(rows)))
+    return pa.Table.from_arrays(
+        columns, names=records.column_names, metadata=records.schema.metadata
+    )

@@ -466,12 +466,13 @@ def for_search(table: QiTable, parts: int = PARTS) -> QiTable:
         return table
     best, chosen = 0.0, None
     for i, column in enumerate(table.columns):
+        per_value = np.bincount(column.values, minlength=len(column.maps[0]))
         for level in range(1, column.levels):
-            codes = np.bincount(column.codes(level))
-            if np.count_nonzero(codes) < 4:
+            rows = np.bincount(column.maps[level], weights=per_value)  # the rows of each code
+            if np.count_nonzero(rows) < 4:
                 continue
             held = sum(column.nests(low, level) for low in range(level + 1)) / column.levels
-            score = held * (1 - codes.max() / table.rows)
+            score = held * (1 - rows.max() / table.rows)
             if score > best:
                 best, chosen = score, (i, level)
     return partitioned(table, *chosen, parts) if chosen is not None else table

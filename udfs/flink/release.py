@@ -15,6 +15,8 @@ from pyflink.table.udf import ScalarFunction
 from connectors.staging import new_attempt, read_staged, write_partitioned
 from udfs.anonymity.frequencies import ReleasePlan, apply_plan
 
+DATE = "event_date"  # the lake's partition column
+
 
 class ReleaseFiles(ScalarFunction):
     def __init__(self, plan: ReleasePlan, anonymity: dict, lake_staging: str):
@@ -24,6 +26,7 @@ class ReleaseFiles(ScalarFunction):
 
     def open(self, function_context) -> None:
         self.attempt = new_attempt()
+        self.labels: dict[str, dict] = {}  # per quasi-identifier: value → its label (apply_plan)
 
     def eval(self, index: int, path: str) -> str:
         return json.dumps(self.release(index, path))
@@ -33,9 +36,9 @@ class ReleaseFiles(ScalarFunction):
         started = time.perf_counter()
         staged = read_staged(path)
         read = time.perf_counter()
-        released = apply_plan(staged, self.plan, self.anonymity)
+        released = apply_plan(staged, self.plan, self.anonymity, DATE, self.labels)
         applied = time.perf_counter()
-        name = write_partitioned(released, self.lake_staging, index, self.attempt)
+        name = write_partitioned(released, self.lake_staging, index, self.attempt, DATE, True)
         seconds = [read - started, applied - read, time.perf_counter() - applied]
         return {"task": index, "attempt": name, "published": released.num_rows,
                 "seconds": [round(x, 3) for x in seconds]}  # fmt: skip
