@@ -41,6 +41,7 @@ def run(rows: int, out: Path) -> dict:
     # A fresh output, as on a first run: deleting the last run's ~3,650 lake folders is no part
     # of this run's work (it took the job ~1 s at 1M rows).
     shutil.rmtree(output, ignore_errors=True)
+    os.sync()  # ... and its deletion on disk before the job's own files (it slows their creation)
     env = {**os.environ, "COMPLIANCE_TOKEN_KEY": secrets.token_hex(32),
            "COMPLIANCE_QUARANTINE_KEY": secrets.token_hex(32)}  # fmt: skip
     job_env = {**env, "FLINK_LOG_DIR": str(logs)}
@@ -74,6 +75,7 @@ def run(rows: int, out: Path) -> dict:
     floor_scan = json.loads(floor.stdout.strip().splitlines()[-1])["scan_seconds"]
     print("single-process baseline on the same file ...", flush=True)
     shutil.rmtree(out / f"batch-{rows}-baseline", ignore_errors=True)  # fresh, as the job's
+    os.sync()
     baseline = subprocess.Popen(
         [sys.executable, "-m", "scripts.benchmarks.engine_baseline", "--input",
          str(data / "records.csv"), "--domain", "healthcare", "--output",
