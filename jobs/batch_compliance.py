@@ -36,8 +36,8 @@ from jobs.runtime import first_results, runs_locally, task_table
 from udfs.anonymity.frequencies import (
     Decided,
     decide_table,
+    read_counts,
     search_table,
-    stack_counts,
 )
 from udfs.anonymity.kanonymity import QiTable
 from udfs.anonymity.release import NOT_RELEASED
@@ -137,8 +137,7 @@ def search_table_of(job: BatchJob, schema: DomainSchema) -> QiTable:
     combinations merged on integer codes): the driver holds counts, never the records, and
     not the Arrow tables either once this returns (at 10M records ~0.5 GB)."""
     paths = sorted((job.output / STAGING / "frequencies").glob("*.parquet"))
-    stacked = stack_counts([pq.read_table(p) for p in paths], schema.anonymity)
-    return search_table(stacked, schema.anonymity)
+    return search_table(read_counts(paths, schema.anonymity), schema.anonymity)
 
 
 def decide_release(job: BatchJob, schema: DomainSchema, table: QiTable, started: float) -> Decided:

@@ -548,16 +548,23 @@ def estimate_groups(table: QiTable, nodes: list[tuple[int, ...]], sample: int) -
 
 
 def plan_roll_ups(
-    table: QiTable, nodes: list[tuple[int, ...]], sample: int = 20_000
-) -> dict[tuple[int, ...], list[tuple[int, ...]]]:
+    table: QiTable, nodes: list[tuple[int, ...]], sample: int = 20_000,
+    estimates: dict[tuple[int, ...], float] | None = None,
+) -> dict[tuple[int, ...], list[tuple[int, ...]]]:  # fmt: skip
     """Which roll-ups to build, and the nodes to judge on each: chosen greedily on estimated
     sizes: a roll-up costs ROLLUP_BUILD passes over the table to build, a node the rows it is
-    judged on (the table's, or its smallest roll-up's)."""
+    judged on (the table's, or its smallest roll-up's). `estimates`: nodes' groups estimated
+    before (a node has the same groups in a roll-up below it as in the table): the search plans
+    its roll-ups of roll-ups from the estimates on the whole table."""
     top = max(sum(n) for n in nodes)
     candidates = [n for n in nodes if 0 < sum(n) < top]
     if not candidates:
         return {}
-    size = estimate_groups(table, candidates, sample)
+    estimates = {} if estimates is None else estimates
+    missing = [n for n in candidates if n not in estimates]
+    if missing:
+        estimates.update(zip(missing, estimate_groups(table, missing, sample), strict=True))
+    size = np.minimum(np.array([estimates[n] for n in candidates]), table.rows)
     # Larger roll-ups save little, and every node placed on a roll-up is judged, even one
     # the search would skip.
     small = size <= table.rows * ROLLUP_SHARE
@@ -630,15 +637,18 @@ def _judge_by_height(
 
 def _judge_on_roll_ups(
     table: QiTable, nodes: list[tuple[int, ...]], judge, pool: ThreadPoolExecutor | None,
-    lattice: _Lattice,
+    lattice: _Lattice, estimates: dict[tuple[int, ...], float] | None = None,
 ) -> dict[tuple[int, ...], Judged]:  # fmt: skip
     """The nodes `plan_roll_ups` places on a roll-up, judged there — or on smaller roll-ups of
     it, planned the same way — the roll-ups of the highest nodes first, and those below a node
     known over budget skipped (a roll-up whose nodes are all skipped is not built). Roll-ups of
     the same table are built two at a time on the pool when memory allows (a large table's
-    hashing is one core's work), then judged one after the other."""
+    hashing is one core's work), then judged one after the other. `estimates`: the nodes'
+    groups as estimated on the table the search began with (`plan_roll_ups`)."""
     known: dict[tuple[int, ...], Judged] = {}
-    plan = sorted(plan_roll_ups(table, nodes).items(), key=lambda item: -max(map(sum, item[1])))
+    estimates = {} if estimates is None else estimates
+    plan = sorted(plan_roll_ups(table, nodes, estimates=estimates).items(),
+                  key=lambda item: -max(map(sum, item[1])))  # fmt: skip
     at_once = 1
     if pool is not None:
         at_once = max(1, min(2, SEARCH_MEMORY // max(1, ROLLUP_BYTES_PER_ROW * table.rows)))
@@ -652,7 +662,7 @@ def _judge_on_roll_ups(
             rolled_ups = [roll_up(table, base) for base in bases]
         for (_, members), rolled in zip(part, rolled_ups, strict=True):
             if rolled.rows >= ROLLUP_ROWS and len(members) > 1:
-                known.update(_judge_on_roll_ups(rolled, members, judge, pool, lattice))
+                known.update(_judge_on_roll_ups(rolled, members, judge, pool, lattice, estimates))
             rest = [node for node in members if node not in known]
             known.update(_judge_by_height(rolled, rest, judge, pool, lattice))
         rolled = rolled_ups = None  # neither held while the next ones are built

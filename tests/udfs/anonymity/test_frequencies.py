@@ -5,6 +5,7 @@ import copy
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from tests.harness import AS_OF, KEY
@@ -17,7 +18,9 @@ from udfs.anonymity.frequencies import (
     count_groups,
     decide,
     merge_counts,
+    read_counts,
     stack_counts,
+    value_codes,
 )
 from udfs.anonymity.release import NOT_RELEASED, release
 from udfs.engine import Engine
@@ -106,6 +109,26 @@ def test_stacked_counts_give_the_decision_of_merged_ones(tmp_path, l_diversity):
     assert (one.staged, one.suppressed, one.information_loss, one.lattice_nodes_checked) == (
         other.staged, other.suppressed, other.information_loss, other.lattice_nodes_checked
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("l_diversity", [None, 2])
+def test_counts_read_from_files_as_dictionaries_decide_as_read_as_text(tmp_path, l_diversity):
+    """The scan's frequency files read back as dictionaries (each file its own, unified) give
+    the codes and the decision of the same files read as text."""
+    anonymity = copy.deepcopy(load_schema("healthcare").anonymity)
+    anonymity["l_diversity"] = l_diversity
+    paths = []
+    for i, part in enumerate(staged_parts("healthcare", 3_000, tmp_path)):
+        paths.append(tmp_path / f"counts-{i}.parquet")
+        pq.write_table(count_groups(part, anonymity), paths[-1])
+    as_dictionaries = read_counts(paths, anonymity)
+    as_text = stack_counts([pq.read_table(p) for p in paths], anonymity)
+    zip_code = as_dictionaries.column("zip_code")
+    assert pa.types.is_dictionary(zip_code.type) and zip_code.num_chunks == len(paths)
+    distinct, codes = value_codes(zip_code)
+    assert [distinct[c] for c in codes] == as_text.column("zip_code").to_pylist()
+    one, other = decide(as_dictionaries, anonymity), decide(as_text, anonymity)
+    assert one == other and one.plan is not None
 
 
 def test_an_input_too_small_for_k_is_not_released_either_way(tmp_path):
