@@ -95,7 +95,8 @@ class StreamSettings:
 @dataclass(frozen=True)
 class BatchSettings:
     split_mib: int = 16  # largest split (smaller when that gives fewer than four per worker)
-    read_mib: int = 4  # a worker reads and processes this much of a split at a time
+    read_mib: int = 8  # a worker reads and processes this much of a split at a time (4 → 8: the
+    # scan ~3% faster at 1M and 10M records, session 34)
     release_mib: int = 32  # the release writes the lake in tasks of about this much input
     # Below this input size the release's tasks run in the driver, as many at once as there are
     # workers: a second Flink job (6.3-6.6 s to start and finish at 10M rows here) would cost
