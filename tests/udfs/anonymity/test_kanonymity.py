@@ -236,6 +236,14 @@ def _lattice(table):
     return list(itertools.product(*(range(c.levels) for c in table.columns)))
 
 
+def _assert_judged_as(expected, on, node, l_diverse) -> None:
+    """`node` judged on `on` (k 5, no budget) as `expected`: the same suppressed records and
+    groups, the same loss."""
+    suppressed, loss, groups = _judge(on, node, 5, l_diverse, 10**9)
+    assert (suppressed, groups) == expected[::2]
+    assert loss == pytest.approx(expected[1], abs=1e-12)
+
+
 @pytest.mark.parametrize("l_diverse", [None, 2])
 def test_a_roll_up_judges_every_node_above_it_as_the_table_does(records, l_diverse):
     """Same suppressed records, groups and loss at every node at or above the roll-up's levels
@@ -257,9 +265,7 @@ def test_a_roll_up_judges_every_node_above_it_as_the_table_does(records, l_diver
             expected = _judge(table, node, 5, l_diverse, 10**9)
             above = all(n >= h for n, h in zip(node, higher, strict=True))
             for on in [rolled, twice] if above else [rolled]:
-                suppressed, loss, groups = _judge(on, node, 5, l_diverse, 10**9)
-                assert (suppressed, groups) == expected[::2]
-                assert loss == pytest.approx(expected[1], abs=1e-12)
+                _assert_judged_as(expected, on, node, l_diverse)
 
 
 @pytest.mark.parametrize("l_diverse", [None, 2])
@@ -302,9 +308,7 @@ def test_a_partitioned_table_judges_and_decides_as_the_table(records, l_diverse,
         expected = _judge(table, node, 5, l_diverse, 10**9)
         above = all(n >= b for n, b in zip(node, base, strict=True))
         for on in [parted, rolled] if above else [parted]:
-            suppressed, loss, groups = _judge(on, node, 5, l_diverse, 10**9)
-            assert (suppressed, groups) == expected[::2]
-            assert loss == pytest.approx(expected[1], abs=1e-12)
+            _assert_judged_as(expected, on, node, l_diverse)
         if expected[0] > 60 and parted.parts.ranges(parted, node) is not None:
             early = _judge(parted, node, 5, l_diverse, 60)
             assert early[1] is None and 60 < early[0] <= expected[0]
