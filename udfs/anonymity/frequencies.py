@@ -217,8 +217,13 @@ def suppressed_rows(coded: list[tuple[pa.Array, np.ndarray]], groups: list[str])
     one of `groups` (labels joined by SEPARATOR): matched on integers — the groups' labels looked
     up among these rows' labels, one packed key per row and per group."""
     parts = pc.split_pattern(pa.array(groups, pa.string()), SEPARATOR)
-    if pc.min(pc.list_value_length(parts)).as_py() != len(coded):
-        raise ValueError("suppressed groups do not have one label per quasi-identifier")
+    lengths = pc.min_max(pc.list_value_length(parts)).as_py()
+    if lengths["min"] != len(coded) or lengths["max"] != len(coded):
+        # A label holding the separator itself: matched as text, the groups' own form.
+        key = pc.binary_join_element_wise(
+            *(labels.take(pa.array(codes)) for labels, codes in coded), SEPARATOR
+        )
+        return pc.is_in(key, pa.array(groups, pa.string())).to_numpy(zero_copy_only=False)
     flat = pc.list_flatten(parts)
     rows = len(coded[0][1])
     row_key = np.zeros(rows, dtype=np.int64)

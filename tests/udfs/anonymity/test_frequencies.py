@@ -94,6 +94,14 @@ def test_a_part_released_in_date_order_leaves_out_exactly_the_suppressed_groups(
     assert released.equals(expected.sort_by("event_date"))
     assert released.column("record_id").to_pylist() == ["r1", "r6", "r7", "r5", "r2"]
     assert "" in labels and released.schema.equals(records.schema)
+    odd = records.set_column(2, "gender", pa.array(["F", "M", "F", None, "F", "M", "F\x1fx", "M"]))
+    plan = ReleasePlan(plan.levels, [*plan.suppressed_groups, SEPARATOR.join(["999", "F\x1fx"])])
+    assert apply_plan(odd, plan, anonymity, "event_date").column("record_id").to_pylist() == [
+        "r1",
+        "r7",
+        "r5",
+        "r2",
+    ]  # a label holding the separator: matched as text
 
 
 @pytest.mark.parametrize("l_diversity", [None, 2])
