@@ -87,6 +87,12 @@ class QiColumn:
         return QiColumn(self.name, self.codes(level)[rows], maps, self.labels, penalties,
                         self.penalty_total, level)  # fmt: skip
 
+    def taken(self, rows: np.ndarray) -> QiColumn:
+        """This column over the given rows of its table (a sample, merged or reordered rows):
+        the same distinct values and levels."""
+        return QiColumn(self.name, self.values[rows], self.maps, self.labels, self.value_penalty,
+                        self.penalty_total, self.floor)  # fmt: skip
+
     def penalty(self, level: int, rows: np.ndarray) -> np.ndarray:
         """The NCP of the given rows at `level` (per record; not weighted)."""
         return self.value_penalty[level][self.values[rows]]
@@ -246,8 +252,7 @@ def merge_rows(
     if groups > share * table.rows:
         return table
     rows, weights = one_row_per_group(index, groups, table.weights)
-    columns = [QiColumn(c.name, c.values[rows], c.maps, c.labels, c.value_penalty,
-                        c.penalty_total, c.floor) for c in table.columns]  # fmt: skip
+    columns = [c.taken(rows) for c in table.columns]
     sensitive = table.sensitive[rows] if table.sensitive is not None else None
     return QiTable(columns, groups, sensitive, weights)
 
@@ -490,8 +495,7 @@ def partitioned(table: QiTable, column: int, level: int, parts: int = PARTS) -> 
         if end - starts[-1] >= share:
             starts.append(int(end))
     starts.append(table.rows)
-    columns = [QiColumn(c.name, c.values[order], c.maps, c.labels, c.value_penalty,
-                        c.penalty_total, c.floor) for c in table.columns]  # fmt: skip
+    columns = [c.taken(order) for c in table.columns]
     sensitive = table.sensitive[order] if table.sensitive is not None else None
     weights = table.weights[order] if table.weights is not None else None
     return QiTable(columns, table.rows, sensitive, weights,
@@ -534,10 +538,7 @@ def estimate_groups(table: QiTable, nodes: list[tuple[int, ...]], sample: int) -
         drawn = np.arange(table.rows)
     else:  # the same draw every time: the estimate steers only the speed, never the decision
         drawn = np.sort(np.random.default_rng(0).choice(table.rows, sample, replace=False))
-    part = QiTable(
-        [QiColumn(c.name, c.values[drawn], c.maps, c.labels, c.value_penalty, c.penalty_total,
-                  c.floor) for c in table.columns], len(drawn),
-    )  # fmt: skip
+    part = QiTable([c.taken(drawn) for c in table.columns], len(drawn))
     estimates = np.zeros(len(nodes))
     for i, node in enumerate(nodes):
         sizes = group_sizes(group_keys(part, node))[1]
