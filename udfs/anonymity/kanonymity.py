@@ -465,7 +465,7 @@ def for_search(table: QiTable, parts: int = PARTS) -> QiTable:
     """A large table partitioned (`partitioned`) where its parts serve the search best: by the
     column and level whose parts hold at the largest share of the lattice's nodes, less the
     share of the largest part (a part is counted whole). At 10M records the search took
-    18-22 s on the table as it came and 9.5-13 s partitioned by any of five such choices (each
+    18-22 s on the table as it came and 9.5-13 s partitioned by any of seven such choices (each
     near the others, within a run's noise)."""
     if table.rows < PART_ROWS:
         return table
