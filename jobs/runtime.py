@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shlex
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -58,9 +63,76 @@ def runs_locally(t_env) -> bool:
     return t_env.get_config().get("execution.target", "") in ("local", "minicluster")
 
 
+# "0": a local MiniCluster starts each Python worker afresh instead of forking it.
+FORK_WORKERS_ENV = "COMPLIANCE_FORK_WORKERS"
+# What the workers of the project's jobs import, besides PyFlink's harness (jobs/fork_server.py).
+WORKER_MODULES = (
+    "udfs.flink.functions", "udfs.flink.quality", "udfs.flink.release", "udfs.flink.scan",
+    "udfs.flink.tasks", "udfs.flink.windows",
+)  # fmt: skip
+
+
+class ForkServer:
+    """This process's fork server (`jobs/fork_server.py`) and the launcher script that Flink runs
+    as `python.executable`; stopped when this process exits."""
+
+    def __init__(self, python: str):
+        self.folder = Path(tempfile.mkdtemp(prefix="fc-workers-"))
+        socket_path = self.folder / "socket"
+        self.launcher = self.folder / "python"
+        launcher = Path(__file__).with_name("fork_launcher.py")
+        command = [python, "-I", "-S", str(launcher), str(socket_path)]
+        self.launcher.write_text(f'#!/bin/sh\nexec {shlex.join(command)} "$@"\n')
+        self.launcher.chmod(0o755)
+        log_dir = RUN_DIR / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_dir / "fork-server.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [python, "-m", "jobs.fork_server", str(os.getpid()), str(socket_path),
+                 *WORKER_MODULES],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            )  # fmt: skip
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_fork_server: ForkServer | None = None
+
+
+def forks_workers(settings: dict[str, str]) -> bool:
+    """Whether Python workers are forked from a pre-imported server (jobs/fork_server.py): for
+    process-mode workers running this Python, not under `flink run` (its workers start on the
+    cluster), unless COMPLIANCE_FORK_WORKERS is 0. Whether the job runs locally is known only
+    once its environment exists (`runs_locally`)."""
+    return (
+        os.environ.get(FORK_WORKERS_ENV, "1") != "0"
+        and hasattr(os, "fork")
+        and "PYFLINK_GATEWAY_PORT" not in os.environ
+        and settings.get("python.execution-mode", "process") == "process"
+        and settings.get("python.executable") == sys.executable
+    )
+
+
+def fork_server() -> ForkServer:
+    global _fork_server
+    if _fork_server is None or _fork_server.process.poll() is not None:
+        _fork_server = ForkServer(sys.executable)
+    return _fork_server
+
+
 def stream_table_env(batch: bool, settings: dict[str, str], connectors: bool = True):
     """A StreamTableEnvironment in BATCH or STREAMING runtime mode, configured for the project;
-    without the connector jars when `connectors` is false (a graph of Python functions only)."""
+    without the connector jars when `connectors` is false (a graph of Python functions only).
+    On a local MiniCluster its Python workers are forked (`forks_workers`): the server's imports
+    overlap the plan's translation and the MiniCluster's start."""
     # Without this, a local MiniCluster runs Python UDFs inside the client process ("loopback"),
     # which puts all parallel subtasks on one core.
     os.environ.setdefault("_python_worker_execution_mode", "process")
@@ -75,6 +147,8 @@ def stream_table_env(batch: bool, settings: dict[str, str], connectors: bool = T
     )
     t_env = StreamTableEnvironment.create(env, environment_settings=env_settings)
     apply_settings(t_env.get_config(), settings, connectors)
+    if forks_workers(settings) and runs_locally(t_env):
+        t_env.get_config().set("python.executable", str(fork_server().launcher))
     env.set_parallelism(int(settings.get("parallelism.default", 1)))
     return env, t_env
 
