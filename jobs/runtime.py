@@ -128,6 +128,25 @@ def fork_server() -> ForkServer:
     return _fork_server
 
 
+def share_jvm_classes() -> None:
+    """A local JVM (started by this driver) maps the classes of `jobs/jvm_archive.py`'s archive
+    when it exists: JVM_ARGS gets `-XX:SharedArchiveFile` — unless JVM_ARGS already names an
+    archive, COMPLIANCE_JVM_ARCHIVE is 0, or the driver runs under `flink run`. A JVM that finds
+    the archive does not match its JDK or jars runs without it (its warning silenced)."""
+    from jobs.jvm_archive import ARCHIVE_ENV, DEFAULT_PATH
+
+    args = os.environ.get("JVM_ARGS", "")
+    if (
+        os.environ.get(ARCHIVE_ENV, "1") == "0"
+        or "PYFLINK_GATEWAY_PORT" in os.environ
+        or "Archive" in args
+        or not DEFAULT_PATH.is_file()
+    ):
+        return
+    share = f"-XX:SharedArchiveFile={DEFAULT_PATH} -Xlog:cds=off -Xlog:cds+dynamic=off"
+    os.environ["JVM_ARGS"] = f"{args} {share}".strip()
+
+
 def stream_table_env(batch: bool, settings: dict[str, str], connectors: bool = True):
     """A StreamTableEnvironment in BATCH or STREAMING runtime mode, configured for the project;
     without the connector jars when `connectors` is false (a graph of Python functions only).
@@ -137,6 +156,7 @@ def stream_table_env(batch: bool, settings: dict[str, str], connectors: bool = T
     # which puts all parallel subtasks on one core.
     os.environ.setdefault("_python_worker_execution_mode", "process")
     quiet_local_logging()
+    share_jvm_classes()
     from pyflink.datastream import RuntimeExecutionMode, StreamExecutionEnvironment
     from pyflink.table import EnvironmentSettings, StreamTableEnvironment
 
