@@ -1,5 +1,5 @@
 """The Python executable Flink starts for a UDF worker when workers are forked
-(`jobs.runtime.fork_workers`, the server `jobs/fork_server.py`):
+(`jobs.fork_server.forks_workers`, the server `jobs/fork_server.py`):
 
     python -I -S jobs/fork_launcher.py SOCKET -m MODULE ARGS...
 

@@ -4,7 +4,7 @@ worker for each one Flink starts — PySpark's `daemon.py` idea, for a local Min
 A Python worker's start is ~1 s of imports (Apache Beam's harness ~0.75 s, pandas, pyarrow, the
 engine), on the critical path of every local batch job (docs/performance.md, session 35). Flink
 starts a worker by running `python.executable -m pyflink.fn_execution.beam.beam_boot …`; with
-`jobs.runtime.forks_workers` that executable is a small launcher (`jobs/fork_launcher.py`)
+`forks_workers` (below) that executable is a small launcher (`jobs/fork_launcher.py`)
 which hands this server its arguments, environment, working directory and standard streams. The
 server forks; the child takes them over and runs the module as `python -m` would. Run as
 
@@ -17,16 +17,22 @@ missing it, and exits when its parent (the process that started it, PARENT_PID) 
 from __future__ import annotations
 
 import array
+import atexit
 import importlib
 import json
 import os
 import runpy
+import shlex
+import shutil
 import signal
 import socket
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 # Imported before the first fork: Beam's harness as PyFlink runs it, and the data libraries.
 PRELOAD = (
@@ -163,6 +169,75 @@ def serve(parent: int, path: str, modules: list[str]) -> None:
         conn.close()
         forked += 1
         print(f"fork server: worker {forked} forked", file=sys.stderr, flush=True)
+
+
+# -- the driver's side -------------------------------------------------------------------
+
+# "0": a local MiniCluster starts each Python worker afresh instead of forking it.
+FORK_WORKERS_ENV = "COMPLIANCE_FORK_WORKERS"
+# What the workers of the project's jobs import, besides PyFlink's harness (PRELOAD).
+WORKER_MODULES = (
+    "udfs.flink.functions", "udfs.flink.quality", "udfs.flink.release", "udfs.flink.scan",
+    "udfs.flink.tasks", "udfs.flink.windows",
+)  # fmt: skip
+
+
+class ForkServer:
+    """This driver's fork server (a child process) and the launcher script that Flink runs as
+    `python.executable`; stopped when the driver exits."""
+
+    def __init__(self, python: str):
+        self.folder = Path(tempfile.mkdtemp(prefix="fc-workers-"))
+        socket_path = self.folder / "socket"
+        self.launcher = self.folder / "python"
+        launcher = Path(__file__).with_name("fork_launcher.py")
+        command = [python, "-I", "-S", str(launcher), str(socket_path)]
+        self.launcher.write_text(f'#!/bin/sh\nexec {shlex.join(command)} "$@"\n')
+        self.launcher.chmod(0o755)
+        from connectors.settings import RUN_DIR
+
+        log_dir = RUN_DIR / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_dir / "fork-server.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [python, "-m", "jobs.fork_server", str(os.getpid()), str(socket_path),
+                 *WORKER_MODULES],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            )  # fmt: skip
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_fork_server: ForkServer | None = None
+
+
+def forks_workers(settings: dict[str, str]) -> bool:
+    """Whether Python workers are forked from a pre-imported server: for process-mode workers running this Python, not under `flink run` (its workers start on the
+    cluster), unless COMPLIANCE_FORK_WORKERS is 0. Whether the job runs locally is known only
+    once its environment exists (`runs_locally`)."""
+    return (
+        os.environ.get(FORK_WORKERS_ENV, "1") != "0"
+        and hasattr(os, "fork")
+        and "PYFLINK_GATEWAY_PORT" not in os.environ
+        and settings.get("python.execution-mode", "process") == "process"
+        and settings.get("python.executable") == sys.executable
+    )
+
+
+def fork_server() -> ForkServer:
+    """This driver's fork server, started on first use (again if it has died)."""
+    global _fork_server
+    if _fork_server is None or _fork_server.process.poll() is not None:
+        _fork_server = ForkServer(sys.executable)
+    return _fork_server
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,8 @@ plan and first Python worker ~2 s faster (docs/performance.md, session 35).
 It runs a small local batch job (generated rows, throwaway keys) whose JVM writes the archive
 when it exits (`-XX:ArchiveClassesAtExit`), into a temporary file renamed into place only once
 whole: a JVM given a truncated archive crashes. The jobs use the archive when it exists
-(`jobs.runtime.share_jvm_classes`); a JVM that finds it does not match (another JDK, other jars)
-runs without it.
+(`share_jvm_classes`, called before a job's JVM starts); a JVM that finds it does not match
+(another JDK, other jars) runs without it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from connectors.settings import PROJECT_ROOT
 
 DEFAULT_PATH = PROJECT_ROOT / "lib" / "cds" / "local.jsa"
 ROWS = 2_000
-# Off for the job that writes the archive (it must not read the one it replaces).
+# "0": no archive (the job that writes it must not read the one it replaces).
 ARCHIVE_ENV = "COMPLIANCE_JVM_ARCHIVE"
 
 
@@ -76,6 +76,22 @@ def build(path: Path, rows: int = ROWS) -> float:
             raise RuntimeError(f"the job's JVM wrote no archive (exit {done.returncode}):\n{tail}")
         partial.replace(path)
     return time.perf_counter() - started
+
+
+def share_jvm_classes() -> None:
+    """A local JVM (started by this driver) maps the archive's classes when it exists: JVM_ARGS gets `-XX:SharedArchiveFile` — unless JVM_ARGS already names an
+    archive, COMPLIANCE_JVM_ARCHIVE is 0, or the driver runs under `flink run`. A JVM that finds
+    the archive does not match its JDK or jars runs without it (its warning silenced)."""
+    args = os.environ.get("JVM_ARGS", "")
+    if (
+        os.environ.get(ARCHIVE_ENV, "1") == "0"
+        or "PYFLINK_GATEWAY_PORT" in os.environ
+        or "Archive" in args
+        or not DEFAULT_PATH.is_file()
+    ):
+        return
+    share = f"-XX:SharedArchiveFile={DEFAULT_PATH} -Xlog:cds=off -Xlog:cds+dynamic=off"
+    os.environ["JVM_ARGS"] = f"{args} {share}".strip()
 
 
 def main(argv: list[str] | None = None) -> int:

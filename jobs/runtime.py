@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from connectors.jars import pipeline_jars
 from connectors.settings import RUN_DIR
+from jobs.fork_server import fork_server, forks_workers
+from jobs.jvm_archive import share_jvm_classes
 from udfs.schema import CONF_DIR
 
 
@@ -63,90 +60,6 @@ def runs_locally(t_env) -> bool:
     return t_env.get_config().get("execution.target", "") in ("local", "minicluster")
 
 
-# "0": a local MiniCluster starts each Python worker afresh instead of forking it.
-FORK_WORKERS_ENV = "COMPLIANCE_FORK_WORKERS"
-# What the workers of the project's jobs import, besides PyFlink's harness (jobs/fork_server.py).
-WORKER_MODULES = (
-    "udfs.flink.functions", "udfs.flink.quality", "udfs.flink.release", "udfs.flink.scan",
-    "udfs.flink.tasks", "udfs.flink.windows",
-)  # fmt: skip
-
-
-class ForkServer:
-    """This process's fork server (`jobs/fork_server.py`) and the launcher script that Flink runs
-    as `python.executable`; stopped when this process exits."""
-
-    def __init__(self, python: str):
-        self.folder = Path(tempfile.mkdtemp(prefix="fc-workers-"))
-        socket_path = self.folder / "socket"
-        self.launcher = self.folder / "python"
-        launcher = Path(__file__).with_name("fork_launcher.py")
-        command = [python, "-I", "-S", str(launcher), str(socket_path)]
-        self.launcher.write_text(f'#!/bin/sh\nexec {shlex.join(command)} "$@"\n')
-        self.launcher.chmod(0o755)
-        log_dir = RUN_DIR / "log"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_dir / "fork-server.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [python, "-m", "jobs.fork_server", str(os.getpid()), str(socket_path),
-                 *WORKER_MODULES],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-            )  # fmt: skip
-        atexit.register(self.stop)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-_fork_server: ForkServer | None = None
-
-
-def forks_workers(settings: dict[str, str]) -> bool:
-    """Whether Python workers are forked from a pre-imported server (jobs/fork_server.py): for
-    process-mode workers running this Python, not under `flink run` (its workers start on the
-    cluster), unless COMPLIANCE_FORK_WORKERS is 0. Whether the job runs locally is known only
-    once its environment exists (`runs_locally`)."""
-    return (
-        os.environ.get(FORK_WORKERS_ENV, "1") != "0"
-        and hasattr(os, "fork")
-        and "PYFLINK_GATEWAY_PORT" not in os.environ
-        and settings.get("python.execution-mode", "process") == "process"
-        and settings.get("python.executable") == sys.executable
-    )
-
-
-def fork_server() -> ForkServer:
-    global _fork_server
-    if _fork_server is None or _fork_server.process.poll() is not None:
-        _fork_server = ForkServer(sys.executable)
-    return _fork_server
-
-
-def share_jvm_classes() -> None:
-    """A local JVM (started by this driver) maps the classes of `jobs/jvm_archive.py`'s archive
-    when it exists: JVM_ARGS gets `-XX:SharedArchiveFile` — unless JVM_ARGS already names an
-    archive, COMPLIANCE_JVM_ARCHIVE is 0, or the driver runs under `flink run`. A JVM that finds
-    the archive does not match its JDK or jars runs without it (its warning silenced)."""
-    from jobs.jvm_archive import ARCHIVE_ENV, DEFAULT_PATH
-
-    args = os.environ.get("JVM_ARGS", "")
-    if (
-        os.environ.get(ARCHIVE_ENV, "1") == "0"
-        or "PYFLINK_GATEWAY_PORT" in os.environ
-        or "Archive" in args
-        or not DEFAULT_PATH.is_file()
-    ):
-        return
-    share = f"-XX:SharedArchiveFile={DEFAULT_PATH} -Xlog:cds=off -Xlog:cds+dynamic=off"
-    os.environ["JVM_ARGS"] = f"{args} {share}".strip()
-
-
 def stream_table_env(batch: bool, settings: dict[str, str], connectors: bool = True):
     """A StreamTableEnvironment in BATCH or STREAMING runtime mode, configured for the project;
     without the connector jars when `connectors` is false (a graph of Python functions only).
@@ -156,7 +69,7 @@ def stream_table_env(batch: bool, settings: dict[str, str], connectors: bool = T
     # which puts all parallel subtasks on one core.
     os.environ.setdefault("_python_worker_execution_mode", "process")
     quiet_local_logging()
-    share_jvm_classes()
+    share_jvm_classes()  # before the JVM starts
     from pyflink.datastream import RuntimeExecutionMode, StreamExecutionEnvironment
     from pyflink.table import EnvironmentSettings, StreamTableEnvironment
 

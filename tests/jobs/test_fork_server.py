@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import jobs
-from jobs.runtime import forks_workers
+from jobs.fork_server import forks_workers
 
 LAUNCHER = Path(jobs.__file__).with_name("fork_launcher.py")
 PROBE = """

@@ -1,5 +1,3 @@
-import os
-
 from jobs.runtime import ship_plugins
 
 
@@ -38,33 +36,3 @@ def test_a_flink_failure_is_told_by_its_python_cause_else_its_deepest_java_one()
             "Caused by: java.lang.IllegalStateException: slot lost\n\tat a.b(C.java:1)\n")  # fmt: skip
     assert flink_failure(java) == "IllegalStateException: slot lost"
     assert flink_failure("") == "unknown failure"
-
-
-def test_a_local_jvm_maps_the_class_archive_only_when_there_is_one_and_none_is_chosen(
-    monkeypatch, tmp_path
-):
-    import jobs.jvm_archive
-    from jobs.runtime import share_jvm_classes
-
-    archive = tmp_path / "local.jsa"
-    monkeypatch.setattr(jobs.jvm_archive, "DEFAULT_PATH", archive)
-    for name in ("JVM_ARGS", "COMPLIANCE_JVM_ARCHIVE", "PYFLINK_GATEWAY_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    share_jvm_classes()
-    assert "JVM_ARGS" not in os.environ  # no archive built
-    archive.write_bytes(b"x")
-    monkeypatch.setenv("JVM_ARGS", "-XX:TieredStopAtLevel=1")
-    share_jvm_classes()
-    args = os.environ["JVM_ARGS"].split()
-    assert args[0] == "-XX:TieredStopAtLevel=1" and f"-XX:SharedArchiveFile={archive}" in args
-    share_jvm_classes()
-    assert os.environ["JVM_ARGS"].split() == args  # named once
-    for chosen in ({"JVM_ARGS": "-XX:ArchiveClassesAtExit=/x.jsa"},
-                   {"COMPLIANCE_JVM_ARCHIVE": "0", "JVM_ARGS": ""},
-                   {"PYFLINK_GATEWAY_PORT": "25333", "JVM_ARGS": ""}):  # fmt: skip
-        for name, value in chosen.items():
-            monkeypatch.setenv(name, value)
-        share_jvm_classes()
-        assert "SharedArchiveFile" not in os.environ["JVM_ARGS"]
-        for name in chosen:
-            monkeypatch.delenv(name, raising=False)
