@@ -110,8 +110,9 @@ def serve_child(conn: socket.socket, server: socket.socket) -> None:
         if len(fds) != STREAMS:
             raise ValueError(f"expected {STREAMS} descriptors, got {len(fds)}")
         for target, fd in enumerate(fds):
-            os.dup2(fd, target)
-            os.close(fd)
+            if fd != target:
+                os.dup2(fd, target)
+                os.close(fd)
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
@@ -220,12 +221,13 @@ _fork_server: ForkServer | None = None
 
 
 def forks_workers(settings: dict[str, str]) -> bool:
-    """Whether Python workers are forked from a pre-imported server: for process-mode workers running this Python, not under `flink run` (its workers start on the
-    cluster), unless COMPLIANCE_FORK_WORKERS is 0. Whether the job runs locally is known only
-    once its environment exists (`runs_locally`)."""
+    """Whether Python workers are forked from a pre-imported server: on Linux, for process-mode
+    workers running this Python, not under `flink run` (its workers start on the cluster),
+    unless COMPLIANCE_FORK_WORKERS is 0. Whether the job runs locally is known only once its
+    environment exists (`jobs.runtime.runs_locally`)."""
     return (
         os.environ.get(FORK_WORKERS_ENV, "1") != "0"
-        and hasattr(os, "fork")
+        and sys.platform.startswith("linux")  # fork after imports: not on macOS, not Windows
         and "PYFLINK_GATEWAY_PORT" not in os.environ
         and settings.get("python.execution-mode", "process") == "process"
         and settings.get("python.executable") == sys.executable
