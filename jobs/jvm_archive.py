@@ -39,12 +39,15 @@ def _running(marker: str) -> bool:
     return False
 
 
-def wait_for_exit(marker: str, seconds: float = 120) -> None:
+def wait_for_exit(marker: str, seconds: float = 120) -> bool:
     """Until no process has `marker` in its command line (a JVM writes its archive as it exits,
-    possibly after the Python that started it)."""
+    possibly after the Python that started it); false if one still has after `seconds`."""
     deadline = time.monotonic() + seconds
-    while _running(marker) and time.monotonic() < deadline:
+    while _running(marker):
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.2)
+    return True
 
 
 def build(path: Path, rows: int = ROWS) -> float:
@@ -70,7 +73,10 @@ def build(path: Path, rows: int = ROWS) -> float:
             "--domain", "healthcare", "--output", str(Path(work) / "out"), "--throwaway-key",
         ]  # fmt: skip
         done = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
-        wait_for_exit(f"-XX:ArchiveClassesAtExit={partial}")  # the JVM may outlive its driver
+        # The JVM may outlive its driver; an archive still being written is not taken.
+        if not wait_for_exit(f"-XX:ArchiveClassesAtExit={partial}"):
+            partial.unlink(missing_ok=True)
+            raise RuntimeError("the job's JVM was still writing the archive after 120 s")
         if not partial.exists() or partial.stat().st_size == 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise RuntimeError(f"the job's JVM wrote no archive (exit {done.returncode}):\n{tail}")
