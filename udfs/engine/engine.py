@@ -60,9 +60,7 @@ class EngineResult:
         not), quarantined, alerts, and per regulation the distinct fields in violation."""
         by_regulation: dict[str, int] = {}
         if self.violations.num_rows:
-            distinct = self.violations.group_by(["row", "regulation", "field"]).aggregate([])
-            for item in pc.value_counts(distinct.column("regulation")).to_pylist():
-                by_regulation[item["values"]] = item["counts"]
+            by_regulation = _distinct_fields(self.violations)
         deleted = self.deleted.num_rows if self.deleted is not None else 0
         return {
             "records_in": self.inputs - self.skipped - deleted,
@@ -71,6 +69,23 @@ class EngineResult:
             "alerts": self.alerts.num_rows,
             "violations": by_regulation,
         }
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    encoded = pc.dictionary_encode(column.combine_chunks(), null_encoding="encode")
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+
+
+def _distinct_fields(violations: pa.Table) -> dict[str, int]:
+    """Per regulation, the distinct (record, field) pairs in violation: numpy over dictionary
+    codes (an Arrow group_by costs ~0.5 ms per streaming batch, a tenth of its fixed cost)."""
+    regulation, regulations = _codes(violations.column("regulation"))
+    field, fields = _codes(violations.column("field"))
+    row = violations.column("row").to_numpy().astype(np.int64)
+    width = np.int64(len(fields))
+    pairs = np.unique((row * len(regulations) + regulation) * width + field)
+    counts = np.bincount(pairs // width % len(regulations), minlength=len(regulations))
+    return {name: int(n) for name, n in zip(regulations, counts, strict=True) if n}
 
 
 class _Strings:
@@ -443,9 +458,8 @@ class Engine:
         empty = pa.table({n: [] for n in schemas.ALERTS.names}, schema=schemas.ALERTS)
         if self.alert_rank is None or not violations.num_rows:
             return empty
-        rank = {s: i for i, s in enumerate(SEVERITIES)}
-        severities = pylist(violations.column("severity"))
-        ranks = np.array([rank[s] for s in severities], dtype=np.int8)
+        codes, severities = _codes(violations.column("severity"))
+        ranks = np.array([SEVERITIES.index(s) for s in severities], dtype=np.int8)[codes]
         top = np.full(records.num_rows, -1, dtype=np.int8)
         np.maximum.at(top, owners, ranks)
         alerting = np.flatnonzero(top >= self.alert_rank)

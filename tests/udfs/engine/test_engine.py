@@ -112,6 +112,23 @@ def test_json_messages_with_alerts_and_window_keys_give_the_reference_outputs(ge
     assert expected.alerts.num_rows > 1_000
 
 
+def test_counts_give_per_regulation_the_distinct_fields_in_violation_of_each_record(generated):
+    domain, out = generated
+    (schema, rules, as_of, key), _ = _args(domain)
+    messages = (out / "records.jsonl").read_bytes().split(b"\n")[:5_000]
+    reference = RecordProcessor(schema, rules, as_of, key)
+    want = process_messages(reference, messages, [None] * len(messages))
+    expected = want.violations
+    pairs: dict[str, set] = {}
+    for row, regulation, field in zip(
+        *(expected.column(n).to_pylist() for n in ("row", "regulation", "field")), strict=True
+    ):
+        pairs.setdefault(regulation, set()).add((row, field))
+    counts = Engine(schema, rules, as_of, key).process_messages(messages).counts()
+    assert counts["violations"] == {r: len(p) for r, p in pairs.items()}
+    assert len(pairs) >= 3 and counts["records_in"] == len(messages) - want.skipped
+
+
 HEADER = ",".join(load_schema("healthcare").names)
 GOOD = "g1,Ada Abbott,123-45-6789,1980-01-01,F,94110,MRN-12345678,E11.9,a.b@example.com,(415) 555-2671,call 415-555-2671 or mail x@y.io,false,40.71289,-74.00,2025-06-01T00:00:00Z"
 
