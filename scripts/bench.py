@@ -12,6 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+# The benchmarks that run on the local services (scripts/services), and which ones.
+NEEDS = {
+    "stream": ("kafka", "flink"),
+    "stream-floor": ("kafka", "flink"),
+    "dp": ("kafka", "postgres", "flink"),
+    "cdc": ("kafka", "postgres", "flink", "connect"),
+}
+
+
+def missing_services(what: str) -> list[str]:
+    from scripts.services import is_running
+
+    return [service for service in NEEDS.get(what, ()) if not is_running(service)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument(
@@ -59,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.config is not None and not args.config.is_file():
         parser.error(f"--config {args.config}: no such file")
+    missing = missing_services(args.what)
+    if missing:
+        parser.error(f"{args.what} runs on the local services; not running: {', '.join(missing)} "
+                     f"(start them with: scripts/services up {' '.join(missing)})")  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "accuracy":
         from scripts.benchmarks import accuracy
