@@ -85,9 +85,10 @@ def build(path: Path, rows: int = ROWS) -> float:
 
 
 def share_jvm_classes() -> None:
-    """A local JVM (started by this driver) maps the archive's classes when it exists: JVM_ARGS gets `-XX:SharedArchiveFile` — unless JVM_ARGS already names an
-    archive, COMPLIANCE_JVM_ARCHIVE is 0, or the driver runs under `flink run`. A JVM that finds
-    the archive does not match its JDK or jars runs without it (its warning silenced)."""
+    """A local JVM (started by this driver) maps the archive's classes when it exists: JVM_ARGS
+    gets `-XX:SharedArchiveFile` — unless JVM_ARGS already names an archive,
+    COMPLIANCE_JVM_ARCHIVE is 0, or the driver runs under `flink run`. A JVM that finds the
+    archive does not match its JDK or jars runs without it (its warning silenced)."""
     args = os.environ.get("JVM_ARGS", "")
     if (
         os.environ.get(ARCHIVE_ENV, "1") == "0"
