@@ -27,10 +27,21 @@ MIB = 1 << 20
 
 @dataclass(frozen=True)
 class PythonSettings:
-    execution_mode: str = "process"  # process | thread (thread needs pemja, runs no Pandas UDFs)
+    execution_mode: str = "process"  # python.execution-mode: only process runs these jobs
     bundle_size: int = 5000  # python.fn-execution.bundle.size
     bundle_time_ms: int = 1000  # python.fn-execution.bundle.time
     arrow_batch_size: int = 5000  # python.fn-execution.arrow.batch.size
+
+    def __post_init__(self) -> None:
+        # PyFlink's thread mode runs no vectorized (Pandas) function, which the streaming step
+        # is, and the batch job's scan hung in it (pyarrow inside the TaskManager's embedded
+        # interpreter, both slots on one; session 37). Said here, not as a hang or a missing
+        # `pemja` (a venv's packages are not on that interpreter's path).
+        if self.execution_mode != "process":
+            raise SchemaError(
+                f"python.execution_mode: process, not {self.execution_mode!r} (PyFlink's thread "
+                "mode does not run these jobs: docs/operations.md)"
+            )
 
 
 @dataclass(frozen=True)

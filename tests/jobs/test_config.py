@@ -37,6 +37,7 @@ def test_an_unknown_key_is_refused_with_its_place_and_file(tmp_path):
         ("kafka:\n  partitions: true\n", "kafka.partitions should be int"),
         ("kafka:\n  topics: [a]\n", "kafka.topics should be a mapping"),
         ("stream:\n  parallelism: 0\n", "stream.parallelism: at least 1, not 0"),
+        ("python:\n  execution_mode: thread\n", "python.execution_mode: process, not 'thread'"),
     ],
 )
 def test_a_value_of_the_wrong_type_is_refused(tmp_path, text, message):
