@@ -91,10 +91,12 @@ class StreamSettings:
     # catches up on big batches (at parallelism 1 and 5,000/s, 4,000 used ~20% less Python CPU
     # than 1,000: docs/performance.md, session 24). Flink checks every bundle_time_ms whether
     # bundle_time_ms have passed since the last bundle *finished*, so a bundle closes about every
-    # 2 × bundle_time_ms: 25 gives the ~50 ms bundles meant (the records wait ~25 ms on average;
-    # with 50, ~100 ms bundles held the alerts' median at 130-150 ms: session 32).
+    # 2 × bundle_time_ms (the records wait about bundle_time_ms on average). Each bundle is a
+    # call of the step with ~10 ms of fixed Python: at 5,000/s, 30 used 8-12% less of the job's
+    # CPU than 25 for ~7 ms more median latency (p50 89-92 ms, p99 172-189: session 37); 35 held
+    # the median at ~102 ms, 50 at 130-150 (session 32).
     bundle_size: int = 4000
-    bundle_time_ms: int = 25
+    bundle_time_ms: int = 30
     restart_attempts: int = 10
     restart_delay_ms: int = 2000
 
