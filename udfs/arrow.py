@@ -68,12 +68,18 @@ def scatter(
     length: int, rows: np.ndarray, values: pa.Array, fill: pa.Array | None = None
 ) -> pa.Array:
     """An array of `length` with `values` at `rows` and `fill` (or null) elsewhere."""
-    if fill is None:
-        fill = pa.nulls(length, values.type)
-    if len(rows) == 0:
-        return fill
     if len(rows) == length and np.array_equal(rows, np.arange(length)):
         return values
+    if fill is None:
+        if len(rows) == 0:
+            return pa.nulls(length, values.type)
+        # One take, a null index where no value goes: the step's output columns (~20 a call)
+        # at 13 µs each against 21 for the masked replacement below.
+        index = np.full(length, -1, dtype=np.int32)
+        index[rows] = np.arange(len(rows), dtype=np.int32)
+        return values.take(pa.array(index, mask=index < 0))
+    if len(rows) == 0:
+        return fill
     mask = np.zeros(length, dtype=bool)
     mask[rows] = True
     # replace_with_mask takes the replacements in row order.

@@ -81,3 +81,14 @@ def test_holds_any_is_a_count_above_zero(start):
     column = pa.array(TEXTS, pa.string()).slice(start)
     for chars in ("%;", "@", '"', "0"):
         assert holds_any(column, chars).tolist() == (byte_counts(column, chars) > 0).tolist()
+
+
+def test_scatter_puts_each_value_at_its_row_and_fill_or_null_elsewhere():
+    from udfs.arrow import scatter
+
+    values = pa.array(["a", "b", "c"])
+    assert scatter(5, np.array([3, 0, 4]), values).to_pylist() == ["b", None, None, "a", "c"]
+    fill = pa.array(["x"] * 5)
+    assert scatter(5, np.array([3, 0, 4]), values, fill).to_pylist() == ["b", "x", "x", "a", "c"]
+    assert scatter(3, np.array([0, 1, 2]), values) is values
+    assert scatter(2, np.array([], dtype=np.int64), values[:0]).to_pylist() == [None, None]
