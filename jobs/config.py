@@ -94,7 +94,7 @@ class StreamSettings:
     # 2 × bundle_time_ms (the records wait about bundle_time_ms on average). Each bundle is a
     # call of the step with ~10 ms of fixed Python: at 5,000/s, 30 used 8-12% less of the job's
     # CPU than 25 for ~7 ms more median latency (p50 89-92 ms, p99 172-189: session 37); 35 held
-    # the median at ~102 ms, 50 at 130-150 (session 32).
+    # the median at ~102 ms (session 37), 50 at 130-150 (session 32).
     bundle_size: int = 4000
     bundle_time_ms: int = 30
     restart_attempts: int = 10
